@@ -1,0 +1,127 @@
+// RAII access to a PostgreSQL-protocol server (PostgreSQL or CockroachDB) through libpq.
+//
+// Values always travel as query parameters ($1, $2, ...); identifiers that come from a scenario
+// go through escape_identifier(). A Connection is not thread-safe: use one per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "roachrun/export.hpp"
+
+namespace roachrun {
+
+enum class Engine { postgresql, cockroachdb };
+
+// What the server is, detected once per connection from `SELECT version()`. Steps whose SQL
+// differs between the engines ask this instead of guessing.
+struct Dialect {
+  Engine engine = Engine::postgresql;
+  std::string version;  // the full version() string
+  bool is_cockroach() const noexcept { return engine == Engine::cockroachdb; }
+  // Classifies a version() string.
+  ROACHRUN_API static Dialect from_version_string(std::string version);
+};
+
+// A NULL-able text parameter. Use param(...) to build one from common types.
+using Param = std::optional<std::string>;
+inline Param param(std::string s) { return Param(std::move(s)); }
+inline Param param(std::string_view s) { return Param(std::string(s)); }
+inline Param param(const char* s) { return Param(std::string(s)); }
+template <typename Int>
+  requires std::is_integral_v<Int>
+Param param(Int v) {
+  if constexpr (std::is_same_v<Int, bool>) return Param(v ? "true" : "false");
+  else return Param(std::to_string(v));
+}
+inline Param param(std::nullopt_t) { return std::nullopt; }
+inline Param param(Param p) { return p; }
+
+// The result of one statement; owns its PGresult.
+class ROACHRUN_API Result {
+ public:
+  explicit Result(PGresult* res) noexcept;
+  int rows() const noexcept;
+  int columns() const noexcept;
+  std::string column_name(int column) const;
+  bool is_null(int row, int column) const noexcept;
+  // The value as text; empty for NULL (check is_null when it matters).
+  std::string_view text(int row, int column) const noexcept;
+  std::optional<std::string> value(int row, int column) const;
+  std::int64_t integer(int row, int column) const;  // throws StepError if not an integer
+  // Rows affected by INSERT/UPDATE/DELETE (PQcmdTuples); 0 for other statements.
+  std::int64_t affected_rows() const noexcept;
+  PGresult* native_handle() const noexcept { return res_.get(); }
+
+ private:
+  struct Clear {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> res_;
+};
+
+class ROACHRUN_API Connection {
+ public:
+  // Connects with libpq keywords/values (host, port, user, dbname, sslmode, ...). `label` names
+  // the connection in errors and logs (e.g. "app"). Throws ConnectError, naming host:port, the
+  // user and the server's message, if the connection cannot be made.
+  static Connection open(std::vector<std::pair<std::string, std::string>> options, std::string label);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  // One statement with parameters (extended protocol). Throws DbError on an error reply and
+  // ConnectError-free DbError with SQLSTATE 08006 if the connection is lost.
+  Result exec(std::string_view sql, const std::vector<Param>& params = {});
+  template <typename... Args>
+  Result query(std::string_view sql, Args&&... args) {
+    return exec(sql, std::vector<Param>{param(std::forward<Args>(args))...});
+  }
+  // Several statements separated by semicolons, no parameters (simple protocol). For scripts
+  // written by the user, never for values.
+  void exec_script(std::string_view sql);
+
+  // "quoted" identifier, safe to splice into SQL.
+  std::string escape_identifier(std::string_view identifier) const;
+
+  // Detected on first call with SELECT version(), then cached.
+  const Dialect& dialect();
+
+  // A new connection with the same settings but another database (e.g. to grant on a schema in
+  // a database the step's connection is not in).
+  Connection open_database(std::string_view database) const;
+  // Drops and re-establishes the connection with the same settings (after a lost connection).
+  void reconnect();
+
+  bool in_transaction() const noexcept;  // PQtransactionStatus is in a block (or failed block)
+  bool is_ok() const noexcept;           // the socket is up as far as libpq knows
+
+  const std::string& label() const noexcept { return label_; }
+  std::string user() const;
+  std::string database() const;
+  std::string endpoint() const;  // host:port
+  PGconn* native_handle() const noexcept { return conn_.get(); }
+
+ private:
+  struct Finish {
+    void operator()(PGconn* c) const noexcept { PQfinish(c); }
+  };
+  Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
+             std::string label);
+  [[noreturn]] void throw_error(const PGresult* res, std::string_view sql) const;
+
+  std::unique_ptr<PGconn, Finish> conn_;
+  std::vector<std::pair<std::string, std::string>> options_;
+  std::string label_;
+  std::optional<Dialect> dialect_;
+};
+
+}  // namespace roachrun

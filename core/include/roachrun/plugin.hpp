@@ -1,0 +1,67 @@
+// How a shared library becomes a roachrun plugin.
+//
+//   roachrun::PluginInfo describe() {
+//     return {"hello", "Says hello", {roachrun::StepType{...}}};
+//   }
+//   ROACHRUN_PLUGIN(describe)
+//
+// The library must be built against these headers (roachrun_add_plugin in CMake does it). The
+// host reads the ABI stamp first and refuses a library stamped with another SDK major version;
+// only then does it call the factory. The library stays loaded as long as anything it created
+// (a StepType's functions) lives.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/dll/alias.hpp>
+
+#include "roachrun/step.hpp"
+#include "roachrun/version.hpp"
+
+namespace roachrun {
+
+struct PluginInfo {
+  std::string name;  // the part before the dot in "bank.transfer"; [a-z][a-z0-9_]*
+  std::string doc;   // one line
+  std::vector<StepType> step_types;
+};
+
+// Stamped into every plugin; plain data so it can be read before any plugin code runs.
+struct AbiStamp {
+  std::uint32_t magic;      // kAbiMagic
+  std::uint32_t sdk_major;
+  std::uint32_t sdk_minor;
+  std::uint32_t cxx11_abi;  // libstdc++'s dual ABI: std::string layouts must match
+};
+
+inline constexpr std::uint32_t kAbiMagic = 0x52525350;  // "RRSP"
+
+inline constexpr AbiStamp current_abi_stamp() {
+  return AbiStamp{kAbiMagic, static_cast<std::uint32_t>(kSdkVersionMajor),
+                  static_cast<std::uint32_t>(kSdkVersionMinor),
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+                  static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI)
+#else
+                  0u
+#endif
+  };
+}
+
+using PluginFactory = PluginInfo();
+
+}  // namespace roachrun
+
+// The exported names the host looks for (Boost.DLL aliases).
+#define ROACHRUN_PLUGIN_FACTORY_ALIAS roachrun_plugin_factory
+#define ROACHRUN_PLUGIN_ABI_ALIAS roachrun_plugin_abi
+
+// Exports `factory` (a function `roachrun::PluginInfo()`) and the ABI stamp. Use once per plugin.
+#define ROACHRUN_PLUGIN(factory)                                                                      \
+  namespace roachrun_plugin_exports {                                                                 \
+  const ::roachrun::AbiStamp roachrun_abi_stamp = ::roachrun::current_abi_stamp();                    \
+  ::roachrun::PluginInfo roachrun_factory() { return factory(); }                                     \
+  }                                                                                                   \
+  BOOST_DLL_ALIAS(roachrun_plugin_exports::roachrun_abi_stamp, roachrun_plugin_abi)                   \
+  BOOST_DLL_ALIAS(roachrun_plugin_exports::roachrun_factory, roachrun_plugin_factory)

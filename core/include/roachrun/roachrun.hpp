@@ -1,0 +1,10 @@
+// The whole plugin SDK in one include.
+#pragma once
+
+#include "roachrun/connection.hpp"
+#include "roachrun/error.hpp"
+#include "roachrun/params.hpp"
+#include "roachrun/plugin.hpp"
+#include "roachrun/retry.hpp"
+#include "roachrun/step.hpp"
+#include "roachrun/version.hpp"

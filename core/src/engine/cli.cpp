@@ -1,0 +1,200 @@
+#include "engine/cli.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "engine/exit_status.hpp"
+#include "engine/logging.hpp"
+#include "engine/plugin_registry.hpp"
+#include "engine/runner.hpp"
+#include "engine/scenario_loader.hpp"
+#include "engine/scenario_validator.hpp"
+#include "engine/signals.hpp"
+#include "engine/target.hpp"
+#include "roachrun/sdk_version.hpp"
+
+namespace roachrun {
+
+namespace {
+
+struct Options {
+  std::string log_level = "info";
+  bool quiet = false;
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> files;
+  std::string target;
+  std::vector<std::string> sets;
+};
+
+VarTable parse_sets(const std::vector<std::string>& sets) {
+  VarTable vars;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--set expects NAME=VALUE, got '" + s + "'");
+    vars[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return vars;
+}
+
+void report_problems(const PluginRegistry& registry, spdlog::logger& log) {
+  for (const auto& p : registry.problems()) log.warn("plugin {}: {}", p.path.string(), p.reason);
+}
+
+PluginRegistry& load_plugins(PluginRegistry& registry, const Options& options, spdlog::logger& log) {
+  for (const auto& dir : plugin_search_path(options.plugin_dirs)) {
+    log.debug("looking for plugins in {}", dir.string());
+    registry.load_directory(dir);
+  }
+  return registry;
+}
+
+// Loads and checks every file before anything runs; prints every problem of every file.
+std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry& registry) {
+  const VarTable sets = parse_sets(options.sets);
+  std::vector<ScenarioPlan> plans;
+  std::vector<std::string> problems;
+  for (const auto& file : options.files) {
+    try {
+      plans.push_back(plan_scenario(load_scenario_file(file, sets), registry));
+    } catch (const ScenarioInvalid& e) {
+      for (const auto& err : e.errors()) problems.push_back(err.what());
+    } catch (const ValidationError& e) {
+      problems.push_back(e.what());
+    }
+  }
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p;
+    throw ValidationError(SourceLocation{}, all);
+  }
+  return plans;
+}
+
+int command_validate(const Options& options, spdlog::logger& log) {
+  PluginRegistry registry;
+  load_plugins(registry, options, log);
+  report_problems(registry, log);
+  auto plans = plan_all(options, registry);
+  for (const auto& plan : plans)
+    log.info("{}: valid ({} steps)", plan.scenario.file, plan.steps.size());
+  return kExitOk;
+}
+
+int command_run(const Options& options, spdlog::logger& log) {
+  Interrupts& interrupts = Interrupts::install();
+  PluginRegistry registry;
+  load_plugins(registry, options, log);
+  report_problems(registry, log);
+  auto plans = plan_all(options, registry);
+
+  // Scenarios that name the same target share it: one local server per run, not per file.
+  std::vector<std::pair<std::string, std::unique_ptr<Target>>> targets;
+  Runner runner(log, std::cout, interrupts);
+  for (auto& plan : plans) {
+    TargetDef def = plan.scenario.target;
+    if (!options.target.empty()) def.url = options.target;
+    std::string key = def.url + (def.secure ? "|secure|" + def.certs_dir + "|" + def.ca_key : "");
+    Target* target = nullptr;
+    for (auto& [k, t] : targets)
+      if (k == key) target = t.get();
+    if (!target) {
+      targets.emplace_back(key, open_target(def, log));
+      target = targets.back().second.get();
+    }
+    if (interrupts.flag()) throw Interrupted();
+    ScenarioOutcome outcome = runner.run(plan, *target);
+    if (outcome.exit_code != kExitOk) return outcome.exit_code;
+  }
+  return kExitOk;
+}
+
+void print_param(const ParamSpec& p) {
+  std::string info = std::string(to_string(p.type));
+  if (p.required) info += ", required";
+  else if (!p.default_value.is_null()) info += ", default " + p.default_value.dump();
+  if (p.min) info += ", min " + std::to_string(*p.min);
+  if (p.max) info += ", max " + std::to_string(*p.max);
+  std::cout << "      " << p.name << " (" << info << ")" << (p.doc.empty() ? "" : ": " + p.doc) << "\n";
+}
+
+int command_plugins(const Options& options, spdlog::logger& log) {
+  PluginRegistry registry;
+  load_plugins(registry, options, log);
+  for (const auto& plugin : registry.plugins()) {
+    std::cout << plugin.name << " - " << plugin.doc << "\n  (" << plugin.path.string() << ")\n";
+    for (const auto& step : plugin.steps) {
+      std::cout << "  " << step->full_name << " - " << step->type.doc << "\n";
+      for (const auto& p : step->type.params) print_param(p);
+    }
+    std::cout << "\n";
+  }
+  if (registry.plugins().empty()) {
+    std::cout << "no plugins found; searched:\n";
+    for (const auto& dir : registry.searched()) std::cout << "  " << dir.string() << "\n";
+  }
+  for (const auto& p : registry.problems())
+    std::cout << "not loaded: " << p.path.string() << ": " << p.reason << "\n";
+  return registry.problems().empty() ? kExitOk : kExitInvalid;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"roachrun: runs database tutorials as YAML scenarios, one step at a time, through plugins", "roachrun"};
+  app.set_version_flag("--version", std::string("roachrun ") + ROACHRUN_VERSION + " (plugin SDK " +
+                                        std::to_string(ROACHRUN_SDK_VERSION_MAJOR) + "." +
+                                        std::to_string(ROACHRUN_SDK_VERSION_MINOR) + ")");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off (stderr)")
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", options.quiet, "only errors on stderr");
+  app.add_option("--plugin-dir", options.plugin_dirs, "load plugins from this directory first (repeatable)");
+
+  auto* run = app.add_subcommand("run", "run scenario files, in order");
+  run->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
+  run->add_option("--target", options.target, "'local' or a URL; overrides the scenarios' target:");
+  run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
+
+  auto* validate = app.add_subcommand("validate", "check scenario files fully without touching a database");
+  validate->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
+  validate->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
+
+  app.add_subcommand("plugins", "list plugins, their step types and parameters");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help/version to stdout, errors to stderr
+    return code == 0 ? kExitOk : kExitInvalid;
+  }
+
+  std::shared_ptr<spdlog::logger> log;
+  try {
+    log = make_stderr_logger(options.quiet ? "error" : options.log_level);
+  } catch (const Error& e) {
+    std::cerr << "roachrun: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+
+  try {
+    if (run->parsed()) return command_run(options, *log);
+    if (validate->parsed()) return command_validate(options, *log);
+    return command_plugins(options, *log);
+  } catch (const ValidationError& e) {
+    std::cerr << e.message() << "\n";
+    return kExitInvalid;
+  } catch (const Error& e) {
+    log->error("{}", e.what());
+    return exit_code_for(e.kind());
+  } catch (const std::exception& e) {
+    log->critical("internal error: {}", e.what());
+    return kExitStepFailed;
+  }
+}
+
+}  // namespace roachrun

@@ -1,0 +1,67 @@
+// A throwaway PostgreSQL server for one run: initdb into a new temporary directory with the
+// superuser `root` (as on CockroachDB), listening only on 127.0.0.1 on a free port, stopped and
+// its directory removed when the object is destroyed -- after a failed step or Ctrl-C too.
+//
+// PostgreSQL refuses to run as root; when roachrun runs as root the server runs as the
+// unprivileged `postgres` system user (or `nobody`).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace roachrun {
+
+struct LocalServerOptions {
+  std::string superuser = "root";
+  // Databases created once the server is up (CockroachDB has `defaultdb`).
+  std::vector<std::string> databases = {"defaultdb"};
+  // Extra postgresql.conf settings, e.g. {"deadlock_timeout", "100ms"}.
+  std::vector<std::pair<std::string, std::string>> settings;
+  // pg_hba.conf lines for TCP connections; the default trusts every user from 127.0.0.1, as an
+  // insecure CockroachDB node does.
+  std::vector<std::string> hba = {"host all all 127.0.0.1/32 trust"};
+  // Files copied into the data directory (owned by the server's user, mode 0600) before start,
+  // e.g. the TLS key and certificates: {source, name in the data directory}.
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+};
+
+class LocalServer {
+ public:
+  // Throws ConnectError if the server cannot be set up or does not come up; the message carries
+  // the tail of the server's log.
+  static std::unique_ptr<LocalServer> start(const LocalServerOptions& options, spdlog::logger& log);
+  ~LocalServer();
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+
+  const std::string& host() const noexcept { return host_; }
+  int port() const noexcept { return port_; }
+  const std::filesystem::path& directory() const noexcept { return dir_; }
+  pid_t pid() const noexcept { return pid_; }
+
+  // Stops the server and removes its directory; idempotent.
+  void stop() noexcept;
+
+ private:
+  LocalServer(spdlog::logger& log) : log_(log) {}
+
+  spdlog::logger& log_;
+  std::filesystem::path dir_;
+  std::string host_ = "127.0.0.1";
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Where the PostgreSQL server binaries are: $ROACHRUN_PG_BINDIR, else the newest
+// /usr/lib/postgresql/<version>/bin, else the directory of `postgres` on PATH. Empty if none.
+std::filesystem::path find_postgres_bindir();
+
+}  // namespace roachrun

@@ -1,0 +1,158 @@
+#include "engine/plugin_registry.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <system_error>
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include "engine/variables.hpp"
+
+namespace roachrun {
+
+struct LoadedLibrary {
+  boost::dll::shared_library lib;
+};
+
+PluginRegistry::PluginRegistry() = default;
+
+// Step types (whose std::functions are plugin code) go before the libraries: each
+// RegisteredStep releases its library after its StepType.
+PluginRegistry::~PluginRegistry() {
+  steps_.clear();
+  plugins_.clear();
+}
+
+namespace {
+
+const std::regex kPluginName("[a-z][a-z0-9_]*");
+
+std::string abi_text(std::uint32_t major, std::uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+// Reads the export table without running any code of the library.
+std::string check_exports(const std::filesystem::path& path) {
+  try {
+    boost::dll::library_info info(path);
+    auto symbols = info.symbols("boostdll");
+    auto has = [&](const char* name) { return std::find(symbols.begin(), symbols.end(), name) != symbols.end(); };
+    if (!has("roachrun_plugin_abi") || !has("roachrun_plugin_factory"))
+      return "not a roachrun plugin: it exports no roachrun_plugin_abi/roachrun_plugin_factory "
+             "(build it with ROACHRUN_PLUGIN(...) from <roachrun/plugin.hpp>)";
+  } catch (const std::exception& e) {
+    return std::string("not a loadable shared library: ") + e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+bool PluginRegistry::load_library(const std::filesystem::path& path) {
+  auto problem = [&](std::string reason) {
+    problems_.push_back({path, std::move(reason)});
+    return false;
+  };
+  if (std::string why = check_exports(path); !why.empty()) return problem(why);
+
+  auto library = std::make_shared<LoadedLibrary>();
+  try {
+    // rtld_now: an unresolved symbol is a load error now, not a crash in the middle of a run.
+    library->lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::system_error& e) {
+    return problem(std::string("failed to load: ") + e.what());
+  }
+
+  const AbiStamp& stamp = library->lib.get_alias<const AbiStamp>("roachrun_plugin_abi");
+  const AbiStamp mine = current_abi_stamp();
+  if (stamp.magic != kAbiMagic) return problem("corrupt ABI stamp; rebuild the plugin");
+  if (stamp.sdk_major != mine.sdk_major)
+    return problem("built against roachrun SDK " + abi_text(stamp.sdk_major, stamp.sdk_minor) +
+                   ", but this roachrun provides SDK " + abi_text(mine.sdk_major, mine.sdk_minor) +
+                   "; rebuild the plugin against this roachrun's headers");
+  if (stamp.cxx11_abi != mine.cxx11_abi)
+    return problem("built with a different C++ standard library ABI (_GLIBCXX_USE_CXX11_ABI=" +
+                   std::to_string(stamp.cxx11_abi) + ", roachrun uses " + std::to_string(mine.cxx11_abi) + ")");
+
+  PluginInfo info;
+  try {
+    info = library->lib.get_alias<PluginFactory>("roachrun_plugin_factory")();
+  } catch (const std::exception& e) {
+    return problem(std::string("its factory threw: ") + e.what());
+  } catch (...) {
+    return problem("its factory threw an unknown exception");
+  }
+  if (!std::regex_match(info.name, kPluginName))
+    return problem("invalid plugin name '" + info.name + "': use lower-case letters, digits and _");
+  for (const auto& p : plugins_)
+    if (p.name == info.name) {
+      problems_.push_back({path, "skipped: plugin '" + info.name + "' is already loaded from " + p.path.string()});
+      return false;
+    }
+  for (const auto& t : info.step_types) {
+    if (!std::regex_match(t.name, kPluginName))
+      return problem("invalid step type name '" + t.name + "': use lower-case letters, digits and _");
+    if (!t.run) return problem("step type '" + info.name + "." + t.name + "' has no run function");
+  }
+  add_plugin(path, std::move(library), std::move(info));
+  return true;
+}
+
+void PluginRegistry::add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library,
+                                PluginInfo info) {
+  PluginSummary summary{info.name, info.doc, path, {}};
+  for (auto& type : info.step_types) {
+    auto step = std::make_shared<RegisteredStep>();
+    step->library = library;
+    step->plugin = info.name;
+    step->full_name = info.name + "." + type.name;
+    step->type = std::move(type);
+    steps_[step->full_name] = step;
+    summary.steps.push_back(std::move(step));
+  }
+  plugins_.push_back(std::move(summary));
+}
+
+void PluginRegistry::load_directory(const std::filesystem::path& dir) {
+  searched_.push_back(dir);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  std::vector<std::filesystem::path> libraries;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) libraries.push_back(entry.path());
+  std::sort(libraries.begin(), libraries.end());
+  for (const auto& lib : libraries) load_library(lib);
+}
+
+std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full_name) const {
+  auto it = steps_.find(full_name);
+  return it == steps_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> PluginRegistry::step_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, step] : steps_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& plugin_dirs) {
+  std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
+  if (auto env = process_env("ROACHRUN_PLUGIN_PATH")) {
+    size_t start = 0;
+    while (start <= env->size()) {
+      size_t colon = env->find(':', start);
+      std::string part = env->substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (!part.empty()) dirs.emplace_back(part);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  std::error_code ec;
+  auto exe = boost::dll::program_location(ec);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "lib" / "roachrun" / "plugins");
+  return dirs;
+}
+
+}  // namespace roachrun

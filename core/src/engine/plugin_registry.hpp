@@ -1,0 +1,74 @@
+// Finds, loads and keeps the plugin libraries, and answers "which StepType is bank.transfer?".
+//
+// A library is read before any of its code runs (it must export the roachrun ABI alias), then
+// loaded, its ABI stamp checked, and only then its factory called. A library that fails any of
+// this is recorded as a problem with its path and the reason, and the others still load.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "roachrun/plugin.hpp"
+
+namespace roachrun {
+
+struct LoadedLibrary;  // owns the boost::dll::shared_library
+
+// A step type together with the library that implements it. The library is released only when
+// the last RegisteredStep referring to it is gone.
+struct RegisteredStep {
+  std::shared_ptr<const LoadedLibrary> library;  // declared first: destroyed last
+  std::string plugin;
+  std::string full_name;  // "bank.transfer"
+  StepType type;
+};
+
+struct PluginSummary {
+  std::string name;
+  std::string doc;
+  std::filesystem::path path;
+  std::vector<std::shared_ptr<const RegisteredStep>> steps;
+};
+
+struct PluginProblem {
+  std::filesystem::path path;
+  std::string reason;
+};
+
+class PluginRegistry {
+ public:
+  PluginRegistry();
+  ~PluginRegistry();
+  PluginRegistry(const PluginRegistry&) = delete;
+  PluginRegistry& operator=(const PluginRegistry&) = delete;
+
+  // Loads every *.so in `dir` (sorted by name). A plugin whose name is already registered (from
+  // a directory searched earlier) is skipped, like a later entry on PATH.
+  void load_directory(const std::filesystem::path& dir);
+  // Loads one library. Returns false and records a problem if it is not a usable plugin.
+  bool load_library(const std::filesystem::path& path);
+
+  std::shared_ptr<const RegisteredStep> find(std::string_view full_name) const;
+  std::vector<std::string> step_names() const;
+  const std::vector<PluginSummary>& plugins() const { return plugins_; }
+  const std::vector<PluginProblem>& problems() const { return problems_; }
+  const std::vector<std::filesystem::path>& searched() const { return searched_; }
+
+ private:
+  void add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library, PluginInfo info);
+
+  std::vector<PluginSummary> plugins_;
+  std::map<std::string, std::shared_ptr<const RegisteredStep>, std::less<>> steps_;
+  std::vector<PluginProblem> problems_;
+  std::vector<std::filesystem::path> searched_;
+};
+
+// The directories to search, in order: each --plugin-dir, then ROACHRUN_PLUGIN_PATH
+// (colon-separated), then lib/roachrun/plugins beside the executable's bin/ (build tree and
+// install prefix alike).
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& plugin_dirs);
+
+}  // namespace roachrun

@@ -1,0 +1,62 @@
+#include "engine/retry_config.hpp"
+
+#include <charconv>
+
+#include "engine/duration.hpp"
+#include "engine/yaml_util.hpp"
+
+namespace roachrun {
+
+namespace {
+
+std::string scalar_of(const YAML::Node& value, const std::string& key, const std::string& file, const VarTable& vars,
+                      const EnvLookup& env) {
+  if (!value.IsScalar())
+    throw ValidationError(yaml::location(file, value), "retry." + key + " must be a scalar, got " + yaml::describe(value));
+  return substitute(value.Scalar(), vars, yaml::location(file, value), env);
+}
+
+std::int64_t integer_of(const YAML::Node& value, const std::string& key, std::int64_t min, const std::string& file,
+                        const VarTable& vars, const EnvLookup& env) {
+  std::string text = scalar_of(value, key, file, vars, env);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min)
+    throw ValidationError(yaml::location(file, value),
+                          "retry." + key + " must be a whole number >= " + std::to_string(min) + ", got '" + text + "'");
+  return v;
+}
+
+std::chrono::milliseconds duration_of(const YAML::Node& value, const std::string& key, const std::string& file,
+                                      const VarTable& vars, const EnvLookup& env) {
+  std::string text = scalar_of(value, key, file, vars, env);
+  auto d = parse_duration(text);
+  if (!d)
+    throw ValidationError(yaml::location(file, value),
+                          "retry." + key + " must be a duration like 100ms, 1.5s or 2m, got '" + text + "'");
+  return *d;
+}
+
+}  // namespace
+
+RetryPolicy parse_retry_policy(const YAML::Node& node, RetryPolicy base, const std::string& file,
+                               const VarTable& vars, const EnvLookup& env) {
+  if (!node.IsMap())
+    throw ValidationError(yaml::location(file, node), "retry must be a mapping like {max_retries: 3}, got " +
+                                                          yaml::describe(node));
+  static const std::vector<std::string> known = {"max_retries", "base_backoff", "max_backoff", "seed"};
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (key == "max_retries") base.max_retries = static_cast<int>(integer_of(kv.second, key, 0, file, vars, env));
+    else if (key == "base_backoff") base.base_backoff = duration_of(kv.second, key, file, vars, env);
+    else if (key == "max_backoff") base.max_backoff = duration_of(kv.second, key, file, vars, env);
+    else if (key == "seed") base.seed = static_cast<std::uint64_t>(integer_of(kv.second, key, 0, file, vars, env));
+    else
+      throw ValidationError(yaml::location(file, kv.first), "unknown key '" + key + "' in retry" +
+                                                                yaml::suggestion_suffix(key, known) +
+                                                                "; expected max_retries, base_backoff, max_backoff or seed");
+  }
+  return base;
+}
+
+}  // namespace roachrun

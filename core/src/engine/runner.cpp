@@ -1,0 +1,127 @@
+#include "engine/runner.hpp"
+
+#include <ostream>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/connection_pool.hpp"
+#include "engine/exit_status.hpp"
+
+namespace roachrun {
+
+namespace {
+
+class RunningStep final : public StepContext {
+ public:
+  RunningStep(const PlannedStep& step, const ScenarioPlan& plan, ConnectionPool& pool, spdlog::logger& log,
+              std::ostream& out, const std::atomic<bool>& interrupted, TransactionStats& stats)
+      : step_(step), plan_(plan), pool_(pool), log_(log), out_(out), interrupted_(interrupted), stats_(stats) {}
+
+  Connection& connection() override { return pool_.get(step_.def->connection); }
+  Connection& connection(std::string_view name) override { return pool_.get(name); }
+  std::vector<std::pair<std::string, std::string>> connection_options(std::string_view name) const override {
+    return pool_.options(name.empty() ? std::string_view(step_.def->connection) : name);
+  }
+  const std::map<std::string, std::string, std::less<>>& vars() const override { return plan_.scenario.vars; }
+  std::ostream& out() override { return out_; }
+  spdlog::logger& log() override { return log_; }
+  const std::atomic<bool>& interrupted() const override { return interrupted_; }
+  RetryPolicy retry_policy() const override { return step_.retry; }
+  std::string_view step_name() const override { return step_.def->name; }
+  std::string_view scenario_file() const override { return plan_.scenario.file; }
+
+ protected:
+  void add_transaction_stats(const TransactionStats& s) override {
+    stats_.attempts += s.attempts;
+    stats_.retries += s.retries;
+    stats_.backoff += s.backoff;
+  }
+
+ private:
+  const PlannedStep& step_;
+  const ScenarioPlan& plan_;
+  ConnectionPool& pool_;
+  spdlog::logger& log_;
+  std::ostream& out_;
+  const std::atomic<bool>& interrupted_;
+  TransactionStats& stats_;
+};
+
+std::string stats_text(const TransactionStats& s) {
+  if (s.attempts == 0) return "";
+  std::string text = ", " + std::to_string(s.attempts) + (s.attempts == 1 ? " attempt" : " attempts");
+  if (s.retries > 0)
+    text += ", " + std::to_string(s.retries) + (s.retries == 1 ? " retry" : " retries") + ", " +
+            std::to_string(s.backoff.count()) + " ms in backoff";
+  return text;
+}
+
+}  // namespace
+
+Runner::Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts)
+    : log_(log), out_(out), interrupts_(interrupts) {}
+
+ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
+  using clock = std::chrono::steady_clock;
+  ScenarioOutcome outcome;
+  outcome.file = plan.scenario.file;
+  outcome.name = plan.scenario.name;
+  const auto scenario_start = clock::now();
+  const int total = static_cast<int>(plan.steps.size());
+  log_.info("scenario {} ({}) on {}", plan.scenario.name, plan.scenario.file, target.describe());
+
+  ConnectionPool pool(plan.scenario, target, interrupts_, log_);
+  bool stopped = false;
+  for (const PlannedStep& step : plan.steps) {
+    StepOutcome result;
+    result.number = step.def->number;
+    result.name = step.def->name;
+    result.type = step.def->type;
+    const std::string head = "[" + std::to_string(step.def->number) + "/" + std::to_string(total) + "] " + step.def->name +
+                             (step.def->name == step.def->type ? "" : " (" + step.def->type + ")");
+    if (stopped || interrupts_.flag()) {
+      result.status = StepStatus::skipped;
+      log_.info("{}: skipped", head);
+      outcome.steps.push_back(std::move(result));
+      continue;
+    }
+    log_.debug("{}: running", head);
+    const auto start = clock::now();
+    try {
+      RunningStep context(step, plan, pool, log_, out_, interrupts_.flag(), result.transactions);
+      step.step->type.run(context, step.params);
+      out_.flush();
+      if (interrupts_.flag()) throw Interrupted();
+      result.status = StepStatus::passed;
+    } catch (const Error& e) {
+      out_.flush();
+      result.status = StepStatus::failed;
+      // A statement cancelled by Ctrl-C surfaces as a DbError (57014): report the interruption.
+      result.error_kind = interrupts_.flag() ? ErrorKind::interrupted : e.kind();
+      result.message = interrupts_.flag() ? "interrupted" : e.what();
+      if (const auto* db = dynamic_cast<const DbError*>(&e)) result.sqlstate = db->sqlstate();
+    } catch (const std::exception& e) {
+      result.status = StepStatus::failed;
+      result.error_kind = ErrorKind::step;
+      result.message = std::string("unexpected error: ") + e.what();
+    }
+    result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
+    if (result.status == StepStatus::passed) {
+      log_.info("{}: ok in {} ms{}", head, result.duration.count(), stats_text(result.transactions));
+    } else {
+      log_.error("{}: FAILED after {} ms{}: {}", head, result.duration.count(), stats_text(result.transactions),
+                 result.message);
+      outcome.exit_code = exit_code_for(*result.error_kind);
+      stopped = true;
+    }
+    outcome.steps.push_back(std::move(result));
+  }
+  outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - scenario_start);
+  if (outcome.exit_code == 0 && interrupts_.flag()) outcome.exit_code = kExitInterrupted;
+  int passed = 0;
+  for (const auto& s : outcome.steps) passed += s.status == StepStatus::passed;
+  log_.info("scenario {}: {} of {} steps passed in {} ms", plan.scenario.name, passed, total, outcome.duration.count());
+  return outcome;
+}
+
+}  // namespace roachrun

@@ -1,0 +1,56 @@
+// Runs a validated scenario plan step by step on a target, and says how each step went.
+// Step output goes to `out`; status lines and logs to the logger. The first failed step stops
+// the scenario; the rest are reported as skipped.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/scenario_validator.hpp"
+#include "engine/signals.hpp"
+#include "engine/target.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace roachrun {
+
+enum class StepStatus { passed, failed, skipped };
+
+// Plain data about one step's run, for the status line now and for reports later.
+struct StepOutcome {
+  int number = 0;
+  std::string name;
+  std::string type;
+  StepStatus status = StepStatus::skipped;
+  std::chrono::milliseconds duration{0};
+  TransactionStats transactions;  // summed over the step's transactions
+  std::optional<ErrorKind> error_kind;
+  std::string sqlstate;
+  std::string message;
+};
+
+struct ScenarioOutcome {
+  std::string file;
+  std::string name;
+  std::vector<StepOutcome> steps;
+  std::chrono::milliseconds duration{0};
+  int exit_code = 0;
+};
+
+class Runner {
+ public:
+  Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts);
+  ScenarioOutcome run(const ScenarioPlan& plan, const Target& target);
+
+ private:
+  spdlog::logger& log_;
+  std::ostream& out_;
+  Interrupts& interrupts_;
+};
+
+}  // namespace roachrun

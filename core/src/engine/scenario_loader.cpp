@@ -1,0 +1,261 @@
+#include "engine/scenario_loader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "engine/retry_config.hpp"
+#include "engine/yaml_util.hpp"
+
+namespace roachrun {
+
+const ConnectionDef* Scenario::find_connection(std::string_view connection_name) const {
+  for (const auto& c : connections)
+    if (c.name == connection_name) return &c;
+  return nullptr;
+}
+
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"scenario", "description", "target", "connections",
+                                                "default_connection", "vars", "retry", "steps"};
+const std::vector<std::string> kTargetKeys = {"url", "secure", "certs_dir", "ca_key"};
+const std::vector<std::string> kConnectionKeys = {"user",   "database",    "password", "sslmode",
+                                                  "sslrootcert", "sslcert", "sslkey",  "application_name",
+                                                  "connect_timeout", "options"};
+const std::vector<std::string> kStepKeys = {"name", "connection", "retry"};
+
+std::string list_of(const std::vector<std::string>& keys) {
+  std::string s;
+  for (size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + keys[i];
+  return s;
+}
+
+class Loader {
+ public:
+  Loader(std::string file, const VarTable& overrides, const EnvLookup& env)
+      : file_(std::move(file)), overrides_(overrides), env_(env) {}
+
+  Scenario load(const YAML::Node& root) {
+    scenario_.file = file_;
+    if (!root.IsMap())
+      fail(root, "a scenario must be a mapping with at least 'scenario:' and 'steps:', got " + yaml::describe(root));
+    yaml::reject_duplicate_keys(file_, root);
+    for (const auto& kv : root) check_known(kv.first, kTopLevelKeys, "at the top level of the scenario");
+
+    load_vars(root["vars"]);
+    scenario_.name = required_string(root, "scenario", "the scenario's name");
+    if (root["description"]) scenario_.description = string_of(root["description"], "description");
+    if (root["target"]) load_target(root["target"]);
+    load_connections(root["connections"], root);
+    if (root["retry"]) scenario_.retry = parse_retry_policy(root["retry"], {}, file_, scenario_.vars, env_);
+    load_default_connection(root);
+    load_steps(root["steps"], root);
+    return std::move(scenario_);
+  }
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    throw ValidationError(yaml::location(file_, at), message);
+  }
+
+  void check_known(const YAML::Node& key, const std::vector<std::string>& known, const std::string& where) const {
+    if (!key.IsScalar()) fail(key, "keys must be plain names " + where + ", got " + yaml::describe(key));
+    if (std::find(known.begin(), known.end(), key.Scalar()) == known.end())
+      fail(key, "unknown key '" + key.Scalar() + "' " + where + yaml::suggestion_suffix(key.Scalar(), known) +
+                    "; expected one of: " + list_of(known));
+  }
+
+  // A scalar with ${...} references substituted.
+  std::string string_of(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsScalar() || yaml::is_null_scalar(node))
+      fail(node, what + " must be a string, got " + yaml::describe(node));
+    SourceLocation at = yaml::location(file_, node);
+    if (yaml::is_quoted(node) && at.column > 0) ++at.column;
+    return substitute(node.Scalar(), scenario_.vars, at, env_);
+  }
+
+  std::string required_string(const YAML::Node& parent, const std::string& key, const std::string& what) const {
+    YAML::Node node = parent[key];
+    if (!node) fail(parent, "missing '" + key + ":' (" + what + ")");
+    return string_of(node, key);
+  }
+
+  bool bool_of(const YAML::Node& node, const std::string& what) const {
+    std::string s = string_of(node, what);
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+    fail(node, what + " must be true or false, got '" + s + "'");
+  }
+
+  void load_vars(const YAML::Node& node) {
+    if (node) {
+      if (!node.IsMap()) fail(node, "vars must be a mapping of names to values, got " + yaml::describe(node));
+      static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
+      for (const auto& kv : node) {
+        const std::string name = kv.first.Scalar();
+        if (!std::regex_match(name, name_re))
+          fail(kv.first, "variable name '" + name + "' must be letters, digits and _, not starting with a digit");
+        if (overrides_.count(name)) continue;  // --set wins, even over a value that would not resolve
+        if (!kv.second.IsScalar() && !kv.second.IsNull())
+          fail(kv.second, "variable '" + name + "' must be a scalar, got " + yaml::describe(kv.second));
+        // Earlier variables and the environment may be referenced.
+        scenario_.vars[name] = kv.second.IsNull() ? "" : string_of(kv.second, "variable '" + name + "'");
+      }
+    }
+    for (const auto& [k, v] : overrides_) scenario_.vars[k] = v;
+  }
+
+  void load_target(const YAML::Node& node) {
+    TargetDef& t = scenario_.target;
+    t.where = yaml::location(file_, node);
+    if (node.IsScalar()) {
+      t.url = string_of(node, "target");
+      return;
+    }
+    if (!node.IsMap()) fail(node, "target must be 'local', a URL, or a mapping with url:, got " + yaml::describe(node));
+    for (const auto& kv : node) {
+      check_known(kv.first, kTargetKeys, "in target");
+      const std::string key = kv.first.Scalar();
+      if (key == "url") t.url = string_of(kv.second, "target.url");
+      else if (key == "secure") t.secure = bool_of(kv.second, "target.secure");
+      else if (key == "certs_dir") t.certs_dir = string_of(kv.second, "target.certs_dir");
+      else if (key == "ca_key") t.ca_key = string_of(kv.second, "target.ca_key");
+    }
+    if (t.url.empty()) fail(node, "target.url must not be empty: use 'local' or a postgresql:// URL");
+  }
+
+  void load_connections(const YAML::Node& node, const YAML::Node& root) {
+    if (!node) {
+      // Without connections: one, as the superuser on the default database, as the tutorial's
+      // `cockroach sql` shell would connect.
+      ConnectionDef def{"default", "root", "defaultdb", "", {}, yaml::location(file_, root)};
+      scenario_.connections.push_back(def);
+      return;
+    }
+    if (!node.IsMap() || node.size() == 0)
+      fail(node, "connections must be a mapping of names to {user:, database:}, got " + yaml::describe(node));
+    for (const auto& kv : node) {
+      ConnectionDef c;
+      c.name = kv.first.Scalar();
+      c.where = yaml::location(file_, kv.first);
+      const YAML::Node& body = kv.second;
+      if (!body.IsMap())
+        fail(body, "connection '" + c.name + "' must be a mapping like {user: maxroach, database: bank}, got " +
+                       yaml::describe(body));
+      for (const auto& field : body) {
+        check_known(field.first, kConnectionKeys, "in connection '" + c.name + "'");
+        const std::string key = field.first.Scalar();
+        std::string value = string_of(field.second, "connection '" + c.name + "' " + key);
+        if (key == "user") c.user = value;
+        else if (key == "database") c.database = value;
+        else if (key == "password") c.password = value;
+        else c.libpq.emplace_back(key, value);
+      }
+      if (c.user.empty()) fail(body, "connection '" + c.name + "' needs a user:");
+      if (c.database.empty()) c.database = "defaultdb";
+      scenario_.connections.push_back(std::move(c));
+    }
+  }
+
+  std::vector<std::string> connection_names() const {
+    std::vector<std::string> names;
+    for (const auto& c : scenario_.connections) names.push_back(c.name);
+    return names;
+  }
+
+  void check_connection_name(const YAML::Node& at, const std::string& name) const {
+    if (!scenario_.find_connection(name))
+      fail(at, "unknown connection '" + name + "'" + yaml::suggestion_suffix(name, connection_names()) +
+                   "; defined under connections: " + list_of(connection_names()));
+  }
+
+  void load_default_connection(const YAML::Node& root) {
+    if (YAML::Node node = root["default_connection"]) {
+      scenario_.default_connection = string_of(node, "default_connection");
+      check_connection_name(node, scenario_.default_connection);
+    } else if (scenario_.connections.size() == 1) {
+      scenario_.default_connection = scenario_.connections.front().name;
+    }
+  }
+
+  void load_steps(const YAML::Node& node, const YAML::Node& root) {
+    if (!node) fail(root, "missing 'steps:' (the list of steps to run)");
+    if (!node.IsSequence() || node.size() == 0)
+      fail(node, "steps must be a non-empty list, got " + yaml::describe(node));
+    int number = 0;
+    for (const auto& item : node) scenario_.steps.push_back(load_step(item, ++number));
+  }
+
+  StepDef load_step(const YAML::Node& node, int number) const {
+    const std::string label = "step " + std::to_string(number);
+    StepDef step;
+    step.number = number;
+    step.where = yaml::location(file_, node);
+    if (!node.IsMap())
+      fail(node, label + ": a step must be a mapping like '- bank.transfer: {from: 1, to: 2, amount: 100}', got " +
+                     yaml::describe(node));
+    std::string type_key;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) fail(kv.first, label + ": keys must be plain names");
+      const std::string key = kv.first.Scalar();
+      if (key == "name") step.name = string_of(kv.second, label + " name");
+      else if (key == "connection") {
+        step.connection = string_of(kv.second, label + " connection");
+        check_connection_name(kv.second, step.connection);
+      } else if (key == "retry") step.retry = kv.second;
+      else if (key.find('.') != std::string::npos) {
+        if (!type_key.empty())
+          fail(kv.first, label + ": more than one step type ('" + type_key + "' and '" + key +
+                             "'); put each in its own step");
+        type_key = key;
+        step.type = key;
+        step.type_where = yaml::location(file_, kv.first);
+        step.params = kv.second;
+      } else {
+        fail(kv.first, label + ": unknown key '" + key + "'" + yaml::suggestion_suffix(key, kStepKeys) +
+                           "; a step has one step type key like 'bank.transfer' and optionally " + list_of(kStepKeys));
+      }
+    }
+    if (type_key.empty()) fail(node, label + ": no step type; add a key like 'sql.exec:' or 'bank.transfer:'");
+    if (step.name.empty()) step.name = step.type;
+    if (step.connection.empty()) {
+      if (scenario_.default_connection.empty())
+        fail(node, label + ": no connection: give the step 'connection:' or the scenario 'default_connection:' (" +
+                       list_of(connection_names()) + ")");
+      step.connection = scenario_.default_connection;
+    }
+    return step;
+  }
+
+  std::string file_;
+  const VarTable& overrides_;
+  const EnvLookup& env_;
+  Scenario scenario_;
+};
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& text, const std::string& file, const VarTable& overrides,
+                            const EnvLookup& env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ValidationError(yaml::location(file, e.mark), "invalid YAML: " + e.msg);
+  }
+  return Loader(file, overrides, env).load(root);
+}
+
+Scenario load_scenario_file(const std::string& path, const VarTable& overrides, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ValidationError(SourceLocation{path, 0, 0}, "cannot read the scenario file: " + std::string(std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_scenario_text(text.str(), path, overrides, env);
+}
+
+}  // namespace roachrun

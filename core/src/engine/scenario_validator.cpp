@@ -1,0 +1,248 @@
+#include "engine/scenario_validator.hpp"
+
+#include <charconv>
+
+#include "engine/duration.hpp"
+#include "engine/retry_config.hpp"
+#include "engine/yaml_util.hpp"
+
+namespace roachrun {
+
+namespace {
+
+std::string join_errors(const std::vector<ValidationError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + std::string(e.what());
+  return s;
+}
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+// Converts YAML to plain data, substituting variables in every scalar. In a typed position
+// (integer, boolean...) the converter decides; here an unquoted scalar that reads as a whole
+// number becomes an integer, as YAML itself would read it.
+class Converter {
+ public:
+  Converter(const std::string& file, const VarTable& vars, const EnvLookup& env, std::string label)
+      : file_(file), vars_(vars), env_(env), label_(std::move(label)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    throw ValidationError(yaml::location(file_, at), label_ + ": " + message);
+  }
+
+  std::string text(const YAML::Node& node) const {
+    SourceLocation at = yaml::location(file_, node);
+    if (yaml::is_quoted(node) && at.column > 0) ++at.column;
+    return substitute(node.Scalar(), vars_, at, env_);
+  }
+
+  Value scalar(const YAML::Node& node) const {
+    if (yaml::is_null_scalar(node)) return nullptr;
+    std::string s = text(node);
+    if (!yaml::is_quoted(node)) {
+      if (auto i = parse_integer(s)) return *i;
+      if (s == "true" || s == "false") return s == "true";
+    }
+    return s;
+  }
+
+  Value any(const YAML::Node& node) const {
+    if (node.IsSequence()) {
+      Value out = Value::array();
+      for (const auto& item : node) out.push_back(any(item));
+      return out;
+    }
+    if (node.IsMap()) {
+      Value out = Value::object();
+      for (const auto& kv : node) out[text(kv.first)] = any(kv.second);
+      return out;
+    }
+    return scalar(node);
+  }
+
+  Value typed(const YAML::Node& node, const ParamSpec& spec) const {
+    const std::string what = "parameter '" + spec.name + "'";
+    auto expect_scalar = [&] {
+      if (!node.IsScalar() || yaml::is_null_scalar(node))
+        fail(node, what + " must be " + std::string(to_string(spec.type)) + ", got " + yaml::describe(node));
+    };
+    switch (spec.type) {
+      case ParamType::string: expect_scalar(); return text(node);
+      case ParamType::integer: {
+        expect_scalar();
+        std::string s = text(node);
+        auto v = parse_integer(s);
+        if (!v) fail(node, what + " must be a whole number, got '" + s + "'");
+        if (spec.min && *v < *spec.min)
+          fail(node, what + " must be at least " + std::to_string(*spec.min) + ", got " + s);
+        if (spec.max && *v > *spec.max)
+          fail(node, what + " must be at most " + std::to_string(*spec.max) + ", got " + s);
+        return *v;
+      }
+      case ParamType::boolean: {
+        expect_scalar();
+        std::string s = text(node);
+        if (s == "true" || s == "True" || s == "TRUE") return true;
+        if (s == "false" || s == "False" || s == "FALSE") return false;
+        fail(node, what + " must be true or false, got '" + s + "'");
+      }
+      case ParamType::duration: {
+        expect_scalar();
+        std::string s = text(node);
+        auto d = parse_duration(s);
+        if (!d) fail(node, what + " must be a duration like 250ms, 1.5s, 2m or 1h, got '" + s + "'");
+        return d->count();
+      }
+      case ParamType::string_list: {
+        Value out = Value::array();
+        if (node.IsScalar() && !yaml::is_null_scalar(node)) {
+          out.push_back(text(node));
+          return out;
+        }
+        if (!node.IsSequence()) fail(node, what + " must be a string or a list of strings, got " + yaml::describe(node));
+        for (const auto& item : node) {
+          if (!item.IsScalar() || yaml::is_null_scalar(item))
+            fail(item, what + ": each item must be a string, got " + yaml::describe(item));
+          out.push_back(text(item));
+        }
+        return out;
+      }
+      case ParamType::rows: {
+        if (!node.IsSequence()) fail(node, what + " must be a list of rows like [[1, 1000], [2, 250]], got " + yaml::describe(node));
+        Value out = Value::array();
+        for (const auto& row : node) {
+          if (!row.IsSequence()) fail(row, what + ": each row must be a list like [1, 1000], got " + yaml::describe(row));
+          Value r = Value::array();
+          for (const auto& cell : row) {
+            if (!cell.IsScalar() && !cell.IsNull())
+              fail(cell, what + ": each cell must be a scalar, got " + yaml::describe(cell));
+            r.push_back(scalar(cell));
+          }
+          out.push_back(std::move(r));
+        }
+        return out;
+      }
+      case ParamType::map: {
+        if (!node.IsMap()) fail(node, what + " must be a mapping like {1: 900, 2: 350}, got " + yaml::describe(node));
+        Value out = Value::object();
+        for (const auto& kv : node) {
+          if (!kv.second.IsScalar() && !kv.second.IsNull())
+            fail(kv.second, what + ": each value must be a scalar, got " + yaml::describe(kv.second));
+          out[text(kv.first)] = scalar(kv.second);
+        }
+        return out;
+      }
+      case ParamType::any: return any(node);
+    }
+    fail(node, what + ": unsupported parameter type");
+  }
+
+ private:
+  const std::string& file_;
+  const VarTable& vars_;
+  const EnvLookup& env_;
+  std::string label_;
+};
+
+std::vector<std::string> param_names(const StepType& type) {
+  std::vector<std::string> names;
+  for (const auto& p : type.params) names.push_back(p.name);
+  return names;
+}
+
+std::string step_label(const StepDef& def) { return "step " + std::to_string(def.number) + " (" + def.type + ")"; }
+
+// Where a parameter error is best shown: the parameter's value, else the step type key.
+SourceLocation param_location(const StepDef& def, const std::string& file, const std::string& param) {
+  if (def.params.IsMap())
+    for (const auto& kv : def.params)
+      if (kv.first.Scalar() == param) return yaml::location(file, kv.second);
+  return def.type_where;
+}
+
+}  // namespace
+
+ScenarioInvalid::ScenarioInvalid(std::vector<ValidationError> errors)
+    : Error(ErrorKind::validation, join_errors(errors)), errors_(std::move(errors)) {}
+
+Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
+                     const EnvLookup& env) {
+  Converter conv(file, vars, env, step_label(def));
+  Value out = Value::object();
+  const YAML::Node& node = def.params;
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      auto spec = std::find_if(type.params.begin(), type.params.end(), [&](const ParamSpec& p) { return p.name == key; });
+      if (spec == type.params.end()) {
+        std::string known = param_names(type).empty() ? "it takes no parameters" : "it takes: ";
+        for (size_t i = 0; i < type.params.size(); ++i) known += (i ? ", " : "") + type.params[i].name;
+        conv.fail(kv.first, "unknown parameter '" + key + "'" + yaml::suggestion_suffix(key, param_names(type)) + "; " + known);
+      }
+      out[key] = conv.typed(kv.second, *spec);
+    }
+  } else if (node.IsScalar() && !yaml::is_null_scalar(node) && !type.params.empty()) {
+    // Shorthand: `sql.exec: SELECT 1` sets the first declared parameter.
+    out[type.params.front().name] = conv.typed(node, type.params.front());
+  } else if (!(node.IsNull() || yaml::is_null_scalar(node) || !node.IsDefined())) {
+    conv.fail(node, "parameters must be a mapping like {name: value}, got " + yaml::describe(node));
+  }
+  for (const auto& spec : type.params) {
+    if (out.contains(spec.name)) continue;
+    if (spec.required)
+      throw ValidationError(def.type_where, step_label(def) + ": missing required parameter '" + spec.name + "'" +
+                                                (spec.doc.empty() ? "" : " (" + spec.doc + ")"));
+    out[spec.name] = spec.default_value;
+  }
+  return out;
+}
+
+ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, const EnvLookup& env) {
+  ScenarioPlan plan;
+  plan.scenario = std::move(scenario);
+  std::vector<ValidationError> errors;
+  const std::string& file = plan.scenario.file;
+  for (const StepDef& def : plan.scenario.steps) {
+    PlannedStep planned;
+    planned.def = &def;
+    std::shared_ptr<const RegisteredStep> registered = registry.find(def.type);
+    if (!registered) {
+      std::string message = "step " + std::to_string(def.number) + ": unknown step type '" + def.type + "'" +
+                            yaml::suggestion_suffix(def.type, registry.step_names());
+      std::string plugin = def.type.substr(0, def.type.find('.'));
+      for (const auto& problem : registry.problems())
+        if (problem.path.filename().string().find(plugin) != std::string::npos)
+          message += "; plugin library " + problem.path.string() + " did not load: " + problem.reason;
+      if (registry.plugins().empty()) message += "; no plugins were found (see `roachrun plugins`, --plugin-dir)";
+      errors.emplace_back(def.type_where, message);
+      continue;
+    }
+    planned.step = registered;
+    try {
+      planned.params = Params(convert_params(def, registered->type, plan.scenario.vars, file, env));
+      planned.retry = def.retry ? parse_retry_policy(*def.retry, plan.scenario.retry, file, plan.scenario.vars, env)
+                                : plan.scenario.retry;
+      if (registered->type.check) {
+        try {
+          registered->type.check(planned.params);
+        } catch (const ParamError& e) {
+          throw ValidationError(param_location(def, file, e.param()), step_label(def) + ": " + e.what());
+        }
+      }
+    } catch (const ValidationError& e) {
+      errors.push_back(e);
+      continue;
+    }
+    plan.steps.push_back(std::move(planned));
+  }
+  if (!errors.empty()) throw ScenarioInvalid(std::move(errors));
+  return plan;
+}
+
+}  // namespace roachrun

@@ -1,0 +1,44 @@
+// Checks a loaded scenario against the plugins before anything runs: every step type exists,
+// every parameter is declared, present when required, of its type and within its bounds, every
+// variable resolves. The result is a plan the runner executes without further checks.
+#pragma once
+
+#include <vector>
+
+#include "engine/plugin_registry.hpp"
+#include "engine/scenario.hpp"
+#include "engine/variables.hpp"
+#include "roachrun/params.hpp"
+
+namespace roachrun {
+
+struct PlannedStep {
+  const StepDef* def = nullptr;
+  std::shared_ptr<const RegisteredStep> step;
+  Params params{Value::object()};
+  RetryPolicy retry;
+};
+
+struct ScenarioPlan {
+  Scenario scenario;
+  std::vector<PlannedStep> steps;  // def points into scenario.steps
+};
+
+// All the problems of one scenario; what() lists them one per line.
+class ScenarioInvalid : public Error {
+ public:
+  explicit ScenarioInvalid(std::vector<ValidationError> errors);
+  const std::vector<ValidationError>& errors() const noexcept { return errors_; }
+
+ private:
+  std::vector<ValidationError> errors_;
+};
+
+// Throws ScenarioInvalid with every problem found (not only the first).
+ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, const EnvLookup& env = process_env);
+
+// Converts one step's parameters (exposed for tests and `roachrun plugins`).
+Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
+                     const EnvLookup& env = process_env);
+
+}  // namespace roachrun

@@ -1,0 +1,69 @@
+#include "engine/signals.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+namespace roachrun {
+
+Interrupts& Interrupts::instance() {
+  static Interrupts* interrupts = new Interrupts();  // never destroyed: the signal thread outlives main
+  return *interrupts;
+}
+
+Interrupts& Interrupts::install() {
+  static bool installed = [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      for (int count = 0;; ++count) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (count > 0) {
+          const char msg[] = "roachrun: interrupted again; exiting without cleaning up\n";
+          ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+          (void)ignored;
+          _exit(130);
+        }
+        const char msg[] = "roachrun: interrupted; rolling back and cleaning up (press Ctrl-C again to exit now)\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+        instance().interrupt();
+      }
+    }).detach();
+    return true;
+  }();
+  (void)installed;
+  return instance();
+}
+
+void Interrupts::interrupt() noexcept {
+  interrupted_ = true;
+  std::lock_guard lock(mutex_);
+  char err[256];
+  for (auto& [token, cancel] : cancels_) PQcancel(cancel, err, sizeof err);
+}
+
+std::uint64_t Interrupts::add(PGconn* conn) {
+  PGcancel* cancel = PQgetCancel(conn);
+  std::lock_guard lock(mutex_);
+  std::uint64_t token = next_++;
+  if (cancel) cancels_[token] = cancel;
+  return token;
+}
+
+void Interrupts::remove(std::uint64_t token) noexcept {
+  std::lock_guard lock(mutex_);
+  if (auto it = cancels_.find(token); it != cancels_.end()) {
+    PQfreeCancel(it->second);
+    cancels_.erase(it);
+  }
+}
+
+}  // namespace roachrun

@@ -1,0 +1,110 @@
+#include "engine/target.hpp"
+
+#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+#include "engine/local_server.hpp"
+#include "roachrun/error.hpp"
+
+namespace roachrun {
+
+Target::~Target() = default;
+
+namespace {
+
+void set_option(LibpqOptions& options, const std::string& key, const std::string& value) {
+  for (auto& [k, v] : options)
+    if (k == key) {
+      v = value;
+      return;
+    }
+  options.emplace_back(key, value);
+}
+
+std::string get_option(const LibpqOptions& options, const std::string& key) {
+  for (const auto& [k, v] : options)
+    if (k == key) return v;
+  return {};
+}
+
+// What every target adds for a named connection: its user and database, its password, its own
+// libpq settings (which win), and a connect timeout so an unreachable host fails instead of
+// hanging.
+LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c) {
+  // A password in the target URL belongs to the URL's user only.
+  if (!get_option(options, "user").empty() && get_option(options, "user") != c.user) set_option(options, "password", "");
+  set_option(options, "user", c.user);
+  set_option(options, "dbname", c.database);
+  if (!c.password.empty()) set_option(options, "password", c.password);
+  for (const auto& [k, v] : c.libpq) set_option(options, k, v);
+  if (get_option(options, "connect_timeout").empty()) set_option(options, "connect_timeout", "10");
+  if (get_option(options, "application_name").empty()) set_option(options, "application_name", "roachrun");
+  std::erase_if(options, [](const auto& kv) { return kv.second.empty(); });
+  return options;
+}
+
+class UrlTarget final : public Target {
+ public:
+  UrlTarget(std::string url, LibpqOptions options) : url_(std::move(url)), options_(std::move(options)) {}
+  LibpqOptions options_for(const ConnectionDef& c) const override { return apply_connection(options_, c); }
+  std::string describe() const override { return redact_url(url_); }
+
+ private:
+  std::string url_;
+  LibpqOptions options_;
+};
+
+class LocalTarget final : public Target {
+ public:
+  explicit LocalTarget(std::unique_ptr<LocalServer> server) : server_(std::move(server)) {}
+  LibpqOptions options_for(const ConnectionDef& c) const override {
+    return apply_connection({{"host", server_->host()}, {"port", std::to_string(server_->port())}, {"sslmode", "disable"}}, c);
+  }
+  std::string describe() const override {
+    return "local PostgreSQL on " + server_->host() + ":" + std::to_string(server_->port());
+  }
+
+ private:
+  std::unique_ptr<LocalServer> server_;
+};
+
+}  // namespace
+
+LibpqOptions parse_conninfo(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err);
+  if (!parsed) {
+    std::string message = err ? err : "out of memory";
+    PQfreemem(err);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw UsageError("invalid target '" + redact_url(conninfo) + "': " + message +
+                     "; expected 'local' or a URL like postgresql://root@localhost:26257/defaultdb?sslmode=disable");
+  }
+  LibpqOptions options;
+  for (PQconninfoOption* o = parsed; o->keyword; ++o)
+    if (o->val && *o->val) options.emplace_back(o->keyword, o->val);
+  PQconninfoFree(parsed);
+  return options;
+}
+
+std::string redact_url(const std::string& url) {
+  static const std::regex userinfo(R"(^([a-z]+://[^:/@]*):[^@/]*@)");
+  static const std::regex keyword(R"((password\s*=\s*)('[^']*'|\S+))");
+  static const std::regex query(R"(([?&]password=)[^&]*)");
+  std::string out = std::regex_replace(url, userinfo, "$1:***@");
+  out = std::regex_replace(out, keyword, "$1***");
+  return std::regex_replace(out, query, "$1***");
+}
+
+std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log) {
+  if (def.url == "local") {
+    if (def.secure)
+      throw UsageError("a secure local target is not supported yet");
+    return std::make_unique<LocalTarget>(LocalServer::start(LocalServerOptions{}, log));
+  }
+  return std::make_unique<UrlTarget>(def.url, parse_conninfo(def.url));
+}
+
+}  // namespace roachrun

@@ -1,0 +1,34 @@
+// ${...} substitution in scenario values.
+//
+//   ${name}                 a scenario variable (vars:, overridden by --set name=value)
+//   ${env:NAME}             an environment variable; an error if unset
+//   ${env:NAME:-default}    an environment variable, or the default if unset or empty
+//   $$                      a literal $
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "roachrun/error.hpp"
+
+namespace roachrun {
+
+using VarTable = std::map<std::string, std::string, std::less<>>;
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment.
+std::optional<std::string> process_env(const std::string& name);
+
+// Returns `text` with every reference replaced. Throws ValidationError at `where` (advanced to
+// the reference's column when the scalar is on one line) for an undefined variable or a
+// malformed reference.
+std::string substitute(std::string_view text, const VarTable& vars, const SourceLocation& where,
+                       const EnvLookup& env = process_env);
+
+// True if `text` contains a reference (so its YAML type says nothing about its final type).
+bool has_reference(std::string_view text);
+
+}  // namespace roachrun

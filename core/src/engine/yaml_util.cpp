@@ -1,0 +1,84 @@
+#include "engine/yaml_util.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace roachrun::yaml {
+
+SourceLocation location(const std::string& file, const YAML::Mark& mark) {
+  // yaml-cpp marks are 0-based and -1 when unknown.
+  return SourceLocation{file, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0};
+}
+
+SourceLocation location(const std::string& file, const YAML::Node& node) {
+  return location(file, node.Mark());
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Null: return "nothing (null)";
+    case YAML::NodeType::Undefined: return "nothing";
+  }
+  return "?";
+}
+
+void reject_duplicate_keys(const std::string& file, const YAML::Node& node) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;  // key -> 1-based line of its first occurrence
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        auto [it, inserted] = seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+        if (!inserted)
+          throw ValidationError(location(file, kv.first), "duplicate key '" + kv.first.Scalar() +
+                                                              "' (first given at line " + std::to_string(it->second) +
+                                                              "); remove one of them");
+      }
+      reject_duplicate_keys(file, kv.second);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) reject_duplicate_keys(file, item);
+  }
+}
+
+bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
+
+bool is_null_scalar(const YAML::Node& node) {
+  if (node.IsNull()) return true;
+  if (!node.IsScalar() || is_quoted(node)) return false;
+  const std::string& s = node.Scalar();
+  return s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+namespace {
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(word, c);
+    if (d < best_distance) best = c, best_distance = d;
+  }
+  return best;
+}
+
+std::string suggestion_suffix(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best = did_you_mean(word, candidates);
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+}  // namespace roachrun::yaml

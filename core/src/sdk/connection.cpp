@@ -1,0 +1,197 @@
+#include "roachrun/connection.hpp"
+
+#include <charconv>
+
+#include "roachrun/error.hpp"
+
+namespace roachrun {
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string option_value(const std::vector<std::pair<std::string, std::string>>& options, std::string_view key) {
+  for (const auto& [k, v] : options)
+    if (k == key) return v;
+  return {};
+}
+
+std::string endpoint_of(const std::vector<std::pair<std::string, std::string>>& options) {
+  std::string host = option_value(options, "host");
+  if (host.empty()) host = option_value(options, "hostaddr");
+  std::string port = option_value(options, "port");
+  return (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port);
+}
+
+// What the user should do about a failed connection, judged from libpq's message.
+std::string advice_for(const std::string& message) {
+  if (message.find("Connection refused") != std::string::npos ||
+      message.find("could not translate host name") != std::string::npos ||
+      message.find("timeout expired") != std::string::npos)
+    return "is the server running there? Check the target's host and port";
+  if (message.find("authentication failed") != std::string::npos ||
+      message.find("does not exist") != std::string::npos ||
+      message.find("no pg_hba.conf entry") != std::string::npos ||
+      message.find("password") != std::string::npos)
+    return "check the connection's user and password (and that the user exists)";
+  if (message.find("certificate") != std::string::npos || message.find("SSL") != std::string::npos)
+    return "check the TLS settings and certificate files of the connection";
+  return {};
+}
+
+}  // namespace
+
+Dialect Dialect::from_version_string(std::string version) {
+  Dialect d;
+  d.engine = version.rfind("CockroachDB", 0) == 0 ? Engine::cockroachdb : Engine::postgresql;
+  d.version = std::move(version);
+  return d;
+}
+
+// --- Result ---------------------------------------------------------------------------------
+
+Result::Result(PGresult* res) noexcept : res_(res) {}
+int Result::rows() const noexcept { return PQntuples(res_.get()); }
+int Result::columns() const noexcept { return PQnfields(res_.get()); }
+std::string Result::column_name(int column) const { return PQfname(res_.get(), column); }
+bool Result::is_null(int row, int column) const noexcept { return PQgetisnull(res_.get(), row, column) != 0; }
+
+std::string_view Result::text(int row, int column) const noexcept {
+  return {PQgetvalue(res_.get(), row, column), static_cast<size_t>(PQgetlength(res_.get(), row, column))};
+}
+
+std::optional<std::string> Result::value(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return std::string(text(row, column));
+}
+
+std::int64_t Result::integer(int row, int column) const {
+  std::string_view t = text(row, column);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size() || is_null(row, column))
+    throw StepError("expected an integer in column '" + column_name(column) + "', got '" + std::string(t) + "'");
+  return v;
+}
+
+std::int64_t Result::affected_rows() const noexcept {
+  const char* n = PQcmdTuples(res_.get());
+  return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+// --- Connection -----------------------------------------------------------------------------
+
+Connection::Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
+                       std::string label)
+    : conn_(std::move(conn)), options_(std::move(options)), label_(std::move(label)) {}
+
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Connection Connection::open(std::vector<std::pair<std::string, std::string>> options, std::string label) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : options) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  std::unique_ptr<PGconn, Finish> conn(PQconnectdbParams(keys.data(), values.data(), 0));
+  if (!conn) throw ConnectError(endpoint_of(options), "out of memory opening connection '" + label + "'");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string endpoint = endpoint_of(options);
+    std::string message = trim(PQerrorMessage(conn.get()));
+    std::string user = option_value(options, "user");
+    std::string text = "cannot connect to " + endpoint + " as user '" + user + "' (connection '" + label +
+                       "', database '" + option_value(options, "dbname") + "'): " + message;
+    if (auto advice = advice_for(message); !advice.empty()) text += "\n  hint: " + advice;
+    throw ConnectError(endpoint, text);
+  }
+  return Connection(std::move(conn), std::move(options), std::move(label));
+}
+
+void Connection::throw_error(const PGresult* res, std::string_view sql) const {
+  (void)sql;  // never echoed: a statement may carry data the user did not mean to log
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = primary ? primary : trim(PQerrorMessage(conn_.get()));
+  if (res) {
+    if (const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)) message += "; " + std::string(detail);
+    if (const char* hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)) message += "; hint: " + std::string(hint);
+  }
+  std::string sqlstate = state ? state : "";
+  // libpq reports a dropped socket without a SQLSTATE; give it the standard one so callers can
+  // classify it like any other connection failure.
+  if (sqlstate.empty() && PQstatus(conn_.get()) == CONNECTION_BAD) sqlstate = "08006";
+  throw DbError(std::move(sqlstate), std::move(message), "");
+}
+
+Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+  std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  Result res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0));
+  ExecStatusType status = res.native_handle() ? PQresultStatus(res.native_handle()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_error(res.native_handle(), sql);
+  return res;
+}
+
+void Connection::exec_script(std::string_view sql) {
+  std::string text(sql);
+  // PQexec returns only the last result; an error stops the script and is what comes back.
+  Result res(PQexec(conn_.get(), text.c_str()));
+  ExecStatusType status = res.native_handle() ? PQresultStatus(res.native_handle()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
+    throw_error(res.native_handle(), sql);
+}
+
+std::string Connection::escape_identifier(std::string_view identifier) const {
+  char* quoted = PQescapeIdentifier(conn_.get(), identifier.data(), identifier.size());
+  if (!quoted) throw StepError("cannot quote identifier '" + std::string(identifier) + "': " +
+                               trim(PQerrorMessage(conn_.get())));
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+const Dialect& Connection::dialect() {
+  if (!dialect_) {
+    Result r = exec("SELECT version()");
+    dialect_ = Dialect::from_version_string(std::string(r.text(0, 0)));
+  }
+  return *dialect_;
+}
+
+Connection Connection::open_database(std::string_view database) const {
+  auto options = options_;
+  bool replaced = false;
+  for (auto& [k, v] : options)
+    if (k == "dbname") v = database, replaced = true;
+  if (!replaced) options.emplace_back("dbname", std::string(database));
+  return open(std::move(options), label_ + "@" + std::string(database));
+}
+
+void Connection::reconnect() {
+  *this = open(options_, label_);
+}
+
+bool Connection::in_transaction() const noexcept {
+  auto s = PQtransactionStatus(conn_.get());
+  return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+}
+
+bool Connection::is_ok() const noexcept { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+
+std::string Connection::user() const { return PQuser(conn_.get()); }
+std::string Connection::database() const { return PQdb(conn_.get()); }
+std::string Connection::endpoint() const {
+  return std::string(PQhost(conn_.get())) + ":" + PQport(conn_.get());
+}
+
+}  // namespace roachrun

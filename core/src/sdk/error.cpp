@@ -1,0 +1,68 @@
+#include "roachrun/error.hpp"
+
+#include <utility>
+
+namespace roachrun {
+
+// Out-of-line destructors anchor each class's vtable and typeinfo in libroachrun_sdk, so an
+// exception thrown by a plugin is caught by type in the host and never depends on plugin code.
+Error::Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+Error::~Error() = default;
+
+std::string SourceLocation::str() const {
+  std::string s = file.empty() ? "<input>" : file;
+  if (line > 0) {
+    s += ":" + std::to_string(line);
+    if (column > 0) s += ":" + std::to_string(column);
+  }
+  return s;
+}
+
+ValidationError::ValidationError(SourceLocation where, const std::string& message)
+    : Error(ErrorKind::validation, where.str() + ": " + message), where_(std::move(where)), message_(message) {}
+ValidationError::~ValidationError() = default;
+
+ParamError::ParamError(std::string param, const std::string& message)
+    : Error(ErrorKind::validation, message), param_(std::move(param)) {}
+ParamError::~ParamError() = default;
+
+UsageError::UsageError(const std::string& message) : Error(ErrorKind::usage, message) {}
+UsageError::~UsageError() = default;
+
+PluginError::PluginError(const std::string& message) : Error(ErrorKind::plugin, message) {}
+PluginError::~PluginError() = default;
+
+StepError::StepError(const std::string& message) : Error(ErrorKind::step, message) {}
+StepError::~StepError() = default;
+
+namespace {
+std::string describe_db_error(const std::string& sqlstate, const std::string& server_message,
+                              const std::string& context) {
+  std::string s = server_message;
+  if (!sqlstate.empty()) s += " (SQLSTATE " + sqlstate + ")";
+  if (!context.empty()) s = context + ": " + s;
+  return s;
+}
+}  // namespace
+
+DbError::DbError(std::string sqlstate, std::string server_message, const std::string& context)
+    : StepError(describe_db_error(sqlstate, server_message, context)),
+      sqlstate_(std::move(sqlstate)),
+      server_message_(std::move(server_message)) {}
+DbError::~DbError() = default;
+
+RetriesExhausted::RetriesExhausted(int attempts, const DbError& last)
+    : DbError(last.sqlstate(), last.server_message(),
+              "transaction did not succeed after " + std::to_string(attempts) + " attempts (" +
+                  std::to_string(attempts - 1) + " retries); retries exhausted, last error"),
+      attempts_(attempts) {}
+RetriesExhausted::~RetriesExhausted() = default;
+
+ConnectError::ConnectError(std::string endpoint, const std::string& message)
+    : Error(ErrorKind::connection, message), endpoint_(std::move(endpoint)) {}
+ConnectError::~ConnectError() = default;
+
+Interrupted::Interrupted() : Error(ErrorKind::interrupted, "interrupted") {}
+Interrupted::~Interrupted() = default;
+
+}  // namespace roachrun

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything roachrun needs to build, test and run on Debian 12, from Debian's own
+# packages. Idempotent: it installs only what is missing, so it is cheap to call before every build.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libboost-dev libcli11-dev nlohmann-json3-dev
+  libssl-dev libgtest-dev libgmock-dev
+  postgresql-15 postgresql-client-15
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
