@@ -17,4 +17,6 @@ function(roachrun_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${ROACHRUN_PLUGIN_OUTPUT_DIRECTORY}
     INSTALL_RPATH "$ORIGIN/../..")
+  # Lets the build's own tests depend on every bundled plugin without naming them.
+  set_property(GLOBAL APPEND PROPERTY ROACHRUN_BUNDLED_PLUGINS ${target})
 endfunction()

@@ -36,13 +36,15 @@ enum class ParamType {
 ROACHRUN_API std::string_view to_string(ParamType type);
 
 struct ParamSpec {
-  std::string name;
+  std::string name{};
   ParamType type = ParamType::string;
   bool required = false;
-  Value default_value;              // used when the parameter is absent and not required
-  std::string doc;                  // one line, shown by `roachrun plugins`
-  std::optional<std::int64_t> min;  // integer parameters: inclusive bounds, checked at validation
-  std::optional<std::int64_t> max;
+  // Used when the parameter is absent and not required; written as in a scenario file and
+  // converted like a written value ("87600h" for a duration, "ALL" for a string list).
+  Value default_value{};
+  std::string doc{};                  // one line, shown by `roachrun plugins`
+  std::optional<std::int64_t> min{};  // integer parameters: inclusive bounds, checked at validation
+  std::optional<std::int64_t> max{};
 };
 
 // Read-only view of one step's validated parameters. Accessors throw StepError only on a

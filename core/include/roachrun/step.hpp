@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "roachrun/connection.hpp"
+#include "roachrun/error.hpp"
 #include "roachrun/export.hpp"
 #include "roachrun/params.hpp"
 #include "roachrun/retry.hpp"

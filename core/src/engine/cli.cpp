@@ -101,7 +101,7 @@ int command_run(const Options& options, spdlog::logger& log) {
     for (auto& [k, t] : targets)
       if (k == key) target = t.get();
     if (!target) {
-      targets.emplace_back(key, open_target(def, log));
+      targets.emplace_back(key, open_target(def, log, &registry));
       target = targets.back().second.get();
     }
     if (interrupts.flag()) throw Interrupted();

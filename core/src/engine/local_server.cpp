@@ -232,8 +232,8 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
         server->pid_ = -1;
         break;
       }
-      PGPing p = PQping(ping.c_str());
-      if (p == PQPING_OK || p == PQPING_REJECT) break;
+      // PQPING_REJECT is "the database system is starting up": keep waiting.
+      if (PQping(ping.c_str()) == PQPING_OK) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     if (exited) {

@@ -39,7 +39,11 @@ class Converter {
   std::string text(const YAML::Node& node) const {
     SourceLocation at = yaml::location(file_, node);
     if (yaml::is_quoted(node) && at.column > 0) ++at.column;
-    return substitute(node.Scalar(), vars_, at, env_);
+    try {
+      return substitute(node.Scalar(), vars_, at, env_);
+    } catch (const ValidationError& e) {
+      throw ValidationError(e.where(), label_ + ": " + e.message());
+    }
   }
 
   Value scalar(const YAML::Node& node) const {
@@ -166,6 +170,28 @@ SourceLocation param_location(const StepDef& def, const std::string& file, const
   return def.type_where;
 }
 
+// A default is written as a user would write the value; give the step the same typed form.
+Value converted_default(const ParamSpec& spec) {
+  const Value& d = spec.default_value;
+  if (!d.is_string()) {
+    if (spec.type == ParamType::string_list && !d.is_null() && !d.is_array()) return Value::array({d});
+    return d;
+  }
+  const std::string text = d.get<std::string>();
+  switch (spec.type) {
+    case ParamType::duration:
+      if (auto ms = parse_duration(text)) return ms->count();
+      break;
+    case ParamType::integer:
+      if (auto i = parse_integer(text)) return *i;
+      break;
+    case ParamType::string_list: return Value::array({text});
+    default: return d;
+  }
+  throw PluginError("the default of parameter '" + spec.name + "' ('" + text + "') is not a valid " +
+                    std::string(to_string(spec.type)) + ": fix the plugin");
+}
+
 }  // namespace
 
 ScenarioInvalid::ScenarioInvalid(std::vector<ValidationError> errors)
@@ -198,9 +224,15 @@ Value convert_params(const StepDef& def, const StepType& type, const VarTable& v
     if (spec.required)
       throw ValidationError(def.type_where, step_label(def) + ": missing required parameter '" + spec.name + "'" +
                                                 (spec.doc.empty() ? "" : " (" + spec.doc + ")"));
-    out[spec.name] = spec.default_value;
+    out[spec.name] = converted_default(spec);
   }
   return out;
+}
+
+Params params_with_defaults(const StepType& type, Value given) {
+  for (const auto& spec : type.params)
+    if (!given.contains(spec.name)) given[spec.name] = converted_default(spec);
+  return Params(std::move(given));
 }
 
 ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, const EnvLookup& env) {

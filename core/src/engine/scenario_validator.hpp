@@ -41,4 +41,8 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
 Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
                      const EnvLookup& env = process_env);
 
+// Parameters for a step the core runs itself (not from a file): `given` must already be typed;
+// absent parameters get their defaults.
+Params params_with_defaults(const StepType& type, Value given);
+
 }  // namespace roachrun

@@ -5,7 +5,7 @@
 
 #include <regex>
 
-#include "engine/local_server.hpp"
+#include "engine/tls_files.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -29,45 +29,40 @@ std::string get_option(const LibpqOptions& options, const std::string& key) {
   return {};
 }
 
-// What every target adds for a named connection: its user and database, its password, its own
-// libpq settings (which win), and a connect timeout so an unreachable host fails instead of
-// hanging.
-LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c) {
+}  // namespace
+
+LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c, const TargetDef& target) {
   // A password in the target URL belongs to the URL's user only.
   if (!get_option(options, "user").empty() && get_option(options, "user") != c.user) set_option(options, "password", "");
   set_option(options, "user", c.user);
   set_option(options, "dbname", c.database);
   if (!c.password.empty()) set_option(options, "password", c.password);
   for (const auto& [k, v] : c.libpq) set_option(options, k, v);
+  if (target.secure) {
+    if (get_option(options, "sslmode") == "disable")
+      throw ConnectError(get_option(options, "host") + ":" + get_option(options, "port"),
+                         "connection '" + c.name + "' asks for sslmode=disable but the target is secure: remove "
+                         "sslmode=disable (from the connection or the target URL) or set target.secure: false");
+    apply_certs_dir(options, target.certs_dir, c.user);
+  }
   if (get_option(options, "connect_timeout").empty()) set_option(options, "connect_timeout", "10");
   if (get_option(options, "application_name").empty()) set_option(options, "application_name", "roachrun");
   std::erase_if(options, [](const auto& kv) { return kv.second.empty(); });
+  if (target.secure) check_tls_files(options, c.name);
   return options;
 }
 
+namespace {
+
 class UrlTarget final : public Target {
  public:
-  UrlTarget(std::string url, LibpqOptions options) : url_(std::move(url)), options_(std::move(options)) {}
-  LibpqOptions options_for(const ConnectionDef& c) const override { return apply_connection(options_, c); }
-  std::string describe() const override { return redact_url(url_); }
+  UrlTarget(TargetDef def, LibpqOptions options) : def_(std::move(def)), options_(std::move(options)) {}
+  LibpqOptions options_for(const ConnectionDef& c) const override { return apply_connection(options_, c, def_); }
+  std::string describe() const override { return redact_url(def_.url) + (def_.secure ? " (secure)" : ""); }
 
  private:
-  std::string url_;
+  TargetDef def_;
   LibpqOptions options_;
-};
-
-class LocalTarget final : public Target {
- public:
-  explicit LocalTarget(std::unique_ptr<LocalServer> server) : server_(std::move(server)) {}
-  LibpqOptions options_for(const ConnectionDef& c) const override {
-    return apply_connection({{"host", server_->host()}, {"port", std::to_string(server_->port())}, {"sslmode", "disable"}}, c);
-  }
-  std::string describe() const override {
-    return "local PostgreSQL on " + server_->host() + ":" + std::to_string(server_->port());
-  }
-
- private:
-  std::unique_ptr<LocalServer> server_;
 };
 
 }  // namespace
@@ -98,13 +93,9 @@ std::string redact_url(const std::string& url) {
   return std::regex_replace(out, query, "$1***");
 }
 
-std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log) {
-  if (def.url == "local") {
-    if (def.secure)
-      throw UsageError("a secure local target is not supported yet");
-    return std::make_unique<LocalTarget>(LocalServer::start(LocalServerOptions{}, log));
-  }
-  return std::make_unique<UrlTarget>(def.url, parse_conninfo(def.url));
+std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log, const PluginRegistry* registry) {
+  if (def.url == "local") return make_local_target(def, log, registry);
+  return std::make_unique<UrlTarget>(def, parse_conninfo(def.url));
 }
 
 }  // namespace roachrun

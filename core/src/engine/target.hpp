@@ -28,12 +28,23 @@ class Target {
   virtual std::string describe() const = 0;
 };
 
-// Starts or resolves the target. Throws ConnectError (exit 3) if a local server cannot start,
-// UsageError for a URL libpq cannot parse.
-std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log);
+class PluginRegistry;
+
+// Resolves the target. A local target starts its server on the first connection (so a scenario
+// that never connects starts none); a secure one first creates missing certificates with the
+// certs plugin's step types from `registry`. Throws UsageError for a URL libpq cannot parse.
+std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log, const PluginRegistry* registry);
+
+// What every target adds for a named connection: its user and database, its password, its own
+// libpq settings (which win), TLS files from certs_dir when the target is secure, and a connect
+// timeout so an unreachable host fails instead of hanging.
+LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& connection, const TargetDef& target);
 
 // Parses a postgresql:// URL or key=value string into libpq options (libpq's own parser).
 LibpqOptions parse_conninfo(const std::string& conninfo);
+
+// A local target (url: local); defined in local_target.cpp.
+std::unique_ptr<Target> make_local_target(const TargetDef& def, spdlog::logger& log, const PluginRegistry* registry);
 
 // `url` with any password replaced by ***, for messages.
 std::string redact_url(const std::string& url);

@@ -26,18 +26,37 @@ std::string endpoint_of(const std::vector<std::pair<std::string, std::string>>& 
   return (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port);
 }
 
-// What the user should do about a failed connection, judged from libpq's message.
+// What the user should do about a failed connection, judged from libpq's or the server's
+// message. TLS problems first: their messages also mention users and hosts.
 std::string advice_for(const std::string& message) {
-  if (message.find("Connection refused") != std::string::npos ||
-      message.find("could not translate host name") != std::string::npos ||
-      message.find("timeout expired") != std::string::npos)
+  auto has = [&](const char* text) { return message.find(text) != std::string::npos; };
+  if (has("server does not support SSL"))
+    return "the server does not speak TLS (an insecure target): drop secure: true, or use sslmode=disable";
+  if (has("no pg_hba.conf entry") && (has("no encryption") || has("SSL off")))
+    return "the server accepts only TLS connections with a client certificate: set target.secure: true "
+           "and certs_dir (or sslmode=verify-full with sslcert/sslkey)";
+  if (has("requires a valid client certificate"))
+    return "the server wants a client certificate: use a secure target with certs_dir holding "
+           "client.<user>.crt/.key, or give sslcert and sslkey";
+  if (has("certificate authentication failed"))
+    return "the server refused the client certificate for this user: its CN must be the user's name "
+           "(certs_dir/client.<user>.crt with CN=<user>)";
+  if (has("unknown ca") || has("certificate unknown"))
+    return "the server does not trust the client certificate: it was signed by another CA than the one the "
+           "server uses; create it with that CA's key";
+  if (has("does not match host name"))
+    return "the server's certificate does not name this host: connect to a host it names, or recreate "
+           "node.crt with this host in its hosts";
+  if (has("certificate verify failed"))
+    return "the server's certificate is not signed by the CA in sslrootcert (certs_dir/ca.crt): use the CA "
+           "that signed the server's certificate";
+  if (has("private key file") || has("has group or world access"))
+    return "fix the key file's permissions: chmod 600 <key file>";
+  if (has("Connection refused") || has("could not translate host name") || has("timeout expired"))
     return "is the server running there? Check the target's host and port";
-  if (message.find("authentication failed") != std::string::npos ||
-      message.find("does not exist") != std::string::npos ||
-      message.find("no pg_hba.conf entry") != std::string::npos ||
-      message.find("password") != std::string::npos)
+  if (has("authentication failed") || has("does not exist") || has("no pg_hba.conf entry") || has("password"))
     return "check the connection's user and password (and that the user exists)";
-  if (message.find("certificate") != std::string::npos || message.find("SSL") != std::string::npos)
+  if (has("certificate") || has("SSL"))
     return "check the TLS settings and certificate files of the connection";
   return {};
 }
