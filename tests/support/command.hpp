@@ -1,0 +1,51 @@
+// Runs the roachrun executable as a user would, capturing stdout, stderr and the exit code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace roachrun::test {
+
+struct CommandResult {
+  int exit_code = -1;  // the exit status, or 128 + signal number if it was killed
+  std::string out;
+  std::string err;
+};
+
+// A started process; wait() collects it. Output is drained concurrently so it never blocks.
+class RunningCommand {
+ public:
+  RunningCommand(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+  ~RunningCommand();
+  RunningCommand(const RunningCommand&) = delete;
+  RunningCommand& operator=(const RunningCommand&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  void signal(int sig) const;
+  // stderr so far (for waiting until the process reaches some point).
+  std::string err_so_far() const;
+  CommandResult wait();
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1, err_fd_ = -1;
+  std::string out_, err_;
+  mutable std::mutex mutex_;
+  std::thread reader_;
+  bool waited_ = false;
+  int status_ = 0;
+};
+
+// roachrun with `args` (the binary is prepended), to completion.
+CommandResult roachrun(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// Bundled plugins of this build: pass as {"--plugin-dir", plugin_dir()} is not needed (the
+// binary finds them beside itself) but a test may use it to be explicit.
+std::string plugin_dir();
+
+}  // namespace roachrun::test

@@ -1,0 +1,24 @@
+// A temporary directory removed with everything in it when the object goes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace roachrun::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  // Writes `content` to path()/name and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace roachrun::test
