@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/local_server.hpp"
+#include "engine/local_target.hpp"
 #include "engine/plugin_registry.hpp"
 #include "engine/scenario_validator.hpp"
 #include "engine/target.hpp"
@@ -113,14 +113,7 @@ class LocalTarget final : public Target {
       p["user"] = "root";
       run_certs_step("certs.create_client", p);
     }
-    LocalServerOptions options;
-    // Copied into the data directory: the server runs as another user and must own its key.
-    options.files = {{certs / "node.crt", "server.crt"}, {certs / "node.key", "server.key"}, {certs / "ca.crt", "root.crt"}};
-    options.settings = {{"ssl", "on"}, {"ssl_cert_file", "server.crt"}, {"ssl_key_file", "server.key"},
-                        {"ssl_ca_file", "root.crt"}};
-    // Only TLS with a client certificate whose CN is the user: like a secure CockroachDB node.
-    options.hba = {"hostssl all all 127.0.0.1/32 cert"};
-    return options;
+    return secure_local_server_options(def_.certs_dir);
   }
 
   TargetDef def_;
@@ -131,6 +124,18 @@ class LocalTarget final : public Target {
 };
 
 }  // namespace
+
+LocalServerOptions secure_local_server_options(const std::string& certs_dir) {
+  const fs::path certs = certs_dir;
+  LocalServerOptions options;
+  // Copied into the data directory: the server runs as another user and must own its key.
+  options.files = {{certs / "node.crt", "server.crt"}, {certs / "node.key", "server.key"}, {certs / "ca.crt", "root.crt"}};
+  options.settings = {{"ssl", "on"}, {"ssl_cert_file", "server.crt"}, {"ssl_key_file", "server.key"},
+                      {"ssl_ca_file", "root.crt"}};
+  // Only TLS with a client certificate whose CN is the user: like a secure CockroachDB node.
+  options.hba = {"hostssl all all 127.0.0.1/32 cert"};
+  return options;
+}
 
 std::unique_ptr<Target> make_local_target(const TargetDef& def, spdlog::logger& log, const PluginRegistry* registry) {
   return std::make_unique<LocalTarget>(def, log, registry);

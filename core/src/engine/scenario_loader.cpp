@@ -44,6 +44,7 @@ class Loader {
     if (!root.IsMap())
       fail(root, "a scenario must be a mapping with at least 'scenario:' and 'steps:', got " + yaml::describe(root));
     yaml::reject_duplicate_keys(file_, root);
+    index_null_values(root);
     for (const auto& kv : root) check_known(kv.first, kTopLevelKeys, "at the top level of the scenario");
 
     load_vars(root["vars"]);
@@ -59,7 +60,27 @@ class Loader {
 
  private:
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-    throw ValidationError(yaml::location(file_, at), message);
+    throw ValidationError(location_of(at), message);
+  }
+
+  // yaml-cpp places an empty value (`steps:` and nothing) at the next token, often on a later
+  // line; such a value is reported at its key instead.
+  SourceLocation location_of(const YAML::Node& node) const {
+    if (node.IsNull())
+      for (const auto& [value, key] : null_values_)
+        if (value.is(node)) return yaml::location(file_, key);
+    return yaml::location(file_, node);
+  }
+
+  void index_null_values(const YAML::Node& node) {
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        if (kv.second.IsNull() && kv.second.Mark().line != kv.first.Mark().line) null_values_.emplace_back(kv.second, kv.first.Mark());
+        index_null_values(kv.second);
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) index_null_values(item);
+    }
   }
 
   void check_known(const YAML::Node& key, const std::vector<std::string>& known, const std::string& where) const {
@@ -73,9 +94,7 @@ class Loader {
   std::string string_of(const YAML::Node& node, const std::string& what) const {
     if (!node.IsScalar() || yaml::is_null_scalar(node))
       fail(node, what + " must be a string, got " + yaml::describe(node));
-    SourceLocation at = yaml::location(file_, node);
-    if (yaml::is_quoted(node) && at.column > 0) ++at.column;
-    return substitute(node.Scalar(), scenario_.vars, at, env_);
+    return substitute(node.Scalar(), scenario_.vars, yaml::text_location(file_, node), env_);
   }
 
   std::string required_string(const YAML::Node& parent, const std::string& key, const std::string& what) const {
@@ -94,6 +113,8 @@ class Loader {
   void load_vars(const YAML::Node& node) {
     if (node) {
       if (!node.IsMap()) fail(node, "vars must be a mapping of names to values, got " + yaml::describe(node));
+      // --set values first, so later variables built from them see the overridden value.
+      for (const auto& [k, v] : overrides_) scenario_.vars[k] = v;
       static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
       for (const auto& kv : node) {
         const std::string name = kv.first.Scalar();
@@ -235,6 +256,7 @@ class Loader {
   const VarTable& overrides_;
   const EnvLookup& env_;
   Scenario scenario_;
+  std::vector<std::pair<YAML::Node, YAML::Mark>> null_values_;  // empty value -> its key's position
 };
 
 }  // namespace

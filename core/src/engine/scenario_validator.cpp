@@ -37,10 +37,8 @@ class Converter {
   }
 
   std::string text(const YAML::Node& node) const {
-    SourceLocation at = yaml::location(file_, node);
-    if (yaml::is_quoted(node) && at.column > 0) ++at.column;
     try {
-      return substitute(node.Scalar(), vars_, at, env_);
+      return substitute(node.Scalar(), vars_, yaml::text_location(file_, node), env_);
     } catch (const ValidationError& e) {
       throw ValidationError(e.where(), label_ + ": " + e.message());
     }
@@ -70,8 +68,12 @@ class Converter {
     return scalar(node);
   }
 
-  Value typed(const YAML::Node& node, const ParamSpec& spec) const {
+  // `key` is the parameter's key in the file, where an empty value is reported (yaml-cpp places
+  // an empty value at the next token).
+  Value typed(const YAML::Node& node, const ParamSpec& spec, const YAML::Node* key = nullptr) const {
     const std::string what = "parameter '" + spec.name + "'";
+    if (node.IsNull() && key && spec.type != ParamType::any && node.Mark().line != key->Mark().line)
+      fail(*key, what + " must be " + std::string(to_string(spec.type)) + ", got " + yaml::describe(node));
     auto expect_scalar = [&] {
       if (!node.IsScalar() || yaml::is_null_scalar(node))
         fail(node, what + " must be " + std::string(to_string(spec.type)) + ", got " + yaml::describe(node));
@@ -211,7 +213,7 @@ Value convert_params(const StepDef& def, const StepType& type, const VarTable& v
         for (size_t i = 0; i < type.params.size(); ++i) known += (i ? ", " : "") + type.params[i].name;
         conv.fail(kv.first, "unknown parameter '" + key + "'" + yaml::suggestion_suffix(key, param_names(type)) + "; " + known);
       }
-      out[key] = conv.typed(kv.second, *spec);
+      out[key] = conv.typed(kv.second, *spec, &kv.first);
     }
   } else if (node.IsScalar() && !yaml::is_null_scalar(node) && !type.params.empty()) {
     // Shorthand: `sql.exec: SELECT 1` sets the first declared parameter.
@@ -247,10 +249,16 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
     if (!registered) {
       std::string message = "step " + std::to_string(def.number) + ": unknown step type '" + def.type + "'" +
                             yaml::suggestion_suffix(def.type, registry.step_names());
-      std::string plugin = def.type.substr(0, def.type.find('.'));
-      for (const auto& problem : registry.problems())
-        if (problem.path.filename().string().find(plugin) != std::string::npos)
+      // Blame a library that failed to load only when it is this plugin's by name and no plugin
+      // of that name loaded from elsewhere.
+      const std::string plugin = def.type.substr(0, def.type.find('.'));
+      const bool loaded = std::any_of(registry.plugins().begin(), registry.plugins().end(),
+                                      [&](const PluginSummary& p) { return p.name == plugin; });
+      for (const auto& problem : registry.problems()) {
+        const std::string stem = problem.path.stem().string();
+        if (!loaded && (stem == plugin || stem == "lib" + plugin || stem == "libroachrun_" + plugin))
           message += "; plugin library " + problem.path.string() + " did not load: " + problem.reason;
+      }
       if (registry.plugins().empty()) message += "; no plugins were found (see `roachrun plugins`, --plugin-dir)";
       errors.emplace_back(def.type_where, message);
       continue;

@@ -45,7 +45,8 @@ std::string substitute(std::string_view text, const VarTable& vars, const Source
       continue;
     }
     SourceLocation at = where;
-    if (at.column > 0) at.column += static_cast<int>(i);
+    // Offsets map to columns only within one line; a multi-line scalar keeps its own position.
+    if (at.column > 0 && text.find('\n') == std::string_view::npos) at.column += static_cast<int>(i);
     if (i + 1 < text.size() && text[i + 1] == '$') {
       out += '$';
       ++i;

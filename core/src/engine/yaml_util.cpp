@@ -14,6 +14,15 @@ SourceLocation location(const std::string& file, const YAML::Node& node) {
   return location(file, node.Mark());
 }
 
+SourceLocation text_location(const std::string& file, const YAML::Node& scalar) {
+  SourceLocation at = location(file, scalar);
+  if (scalar.Scalar().find('\n') != std::string::npos) return at;
+  // yaml-cpp tags quoted and block scalars alike "!"; a one-line block scalar's text ends
+  // with a newline and was handled above, so here "!" means quoted.
+  if (is_quoted(scalar) && at.column > 0) ++at.column;
+  return at;
+}
+
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: return "a mapping";

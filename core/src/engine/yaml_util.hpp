@@ -16,6 +16,11 @@ namespace roachrun::yaml {
 SourceLocation location(const std::string& file, const YAML::Mark& mark);
 SourceLocation location(const std::string& file, const YAML::Node& node);
 
+// Where a scalar's text starts: one past the opening quote of a quoted scalar. A multi-line
+// scalar (a block scalar) keeps the scalar's own position, since offsets into its text do not
+// map to a column.
+SourceLocation text_location(const std::string& file, const YAML::Node& scalar);
+
 // "a mapping", "a list", "a scalar", "nothing".
 std::string describe(const YAML::Node& node);
 

@@ -1,0 +1,411 @@
+// engine/plugin_registry.hpp: finding, refusing and keeping plugin libraries, with the fixture
+// plugins of tests/fixtures/plugins/.
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/dll/shared_library.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/plugin_registry.hpp"
+#include "fixture_plugins.hpp"
+#include "roachrun/error.hpp"
+#include "roachrun/version.hpp"
+#include "support/temp_dir.hpp"
+
+namespace roachrun {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Sets an environment variable for the scope of one test and restores it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const std::optional<std::string>& value) : name_(std::move(name)) {
+    if (const char* old = getenv(name_.c_str())) old_ = old;
+    if (value) setenv(name_.c_str(), value->c_str(), 1);
+    else unsetenv(name_.c_str());
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_.c_str(), old_->c_str(), 1);
+    else unsetenv(name_.c_str());
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+// Whether the library at `path` is loaded in this process (without loading it).
+bool is_loaded(const fs::path& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (!handle) return false;
+  dlclose(handle);  // RTLD_NOLOAD took a reference
+  return true;
+}
+
+// A copy of fixture plugin `name` in `dir` (as `file_name`), so a test has a library no other
+// test has loaded.
+fs::path copy_fixture(const std::string& name, const fs::path& dir, const std::string& file_name = "") {
+  fs::create_directories(dir);
+  fs::path to = dir / (file_name.empty() ? "lib" + name + ".so" : file_name);
+  fs::copy_file(test::fixture_plugin(name), to, fs::copy_options::overwrite_existing);
+  return to;
+}
+
+// The least a step needs to run outside the runner: output to a string, no database.
+class FakeContext final : public StepContext {
+ public:
+  Connection& connection() override { throw StepError("no connection in this test"); }
+  Connection& connection(std::string_view) override { throw StepError("no connection in this test"); }
+  std::vector<std::pair<std::string, std::string>> connection_options(std::string_view) const override { return {}; }
+  const std::map<std::string, std::string, std::less<>>& vars() const override { return vars_; }
+  std::ostream& out() override { return out_; }
+  spdlog::logger& log() override { return logger_; }
+  const std::atomic<bool>& interrupted() const override { return interrupted_; }
+  RetryPolicy retry_policy() const override { return {}; }
+  std::string_view step_name() const override { return "echo"; }
+  std::string_view scenario_file() const override { return "fake.yaml"; }
+  std::string output() const { return out_.str(); }
+
+ protected:
+  void add_transaction_stats(const TransactionStats&) override {}
+
+ private:
+  std::map<std::string, std::string, std::less<>> vars_;
+  std::ostringstream out_;
+  spdlog::logger logger_{"fake", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  std::atomic<bool> interrupted_{false};
+};
+
+// --- a good plugin ------------------------------------------------------------------------------
+
+TEST(PluginRegistry, LoadsAGoodPlugin) {
+  PluginRegistry registry;
+  const fs::path path = test::fixture_plugin("fixture_steps");
+  ASSERT_TRUE(registry.load_library(path));
+  EXPECT_TRUE(registry.problems().empty());
+
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  const PluginSummary& plugin = registry.plugins()[0];
+  EXPECT_EQ(plugin.name, "fixture");
+  EXPECT_EQ(plugin.doc, "Step types for the unit tests");
+  EXPECT_EQ(plugin.path, path);
+  std::vector<std::string> in_order;
+  for (const auto& step : plugin.steps) in_order.push_back(step->full_name);
+  EXPECT_EQ(in_order, (std::vector<std::string>{"fixture.echo", "fixture.types", "fixture.transfer", "fixture.nothing",
+                                                "fixture.defaults", "fixture.bad_default"}));
+
+  auto echo = registry.find("fixture.echo");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_EQ(echo, plugin.steps[0]);
+  EXPECT_EQ(echo->plugin, "fixture");
+  EXPECT_EQ(echo->full_name, "fixture.echo");
+  EXPECT_EQ(echo->type.name, "echo");
+  EXPECT_EQ(echo->type.doc, "Prints text");
+  ASSERT_EQ(echo->type.params.size(), 2u);
+  EXPECT_EQ(echo->type.params[0].name, "text");
+  EXPECT_TRUE(echo->type.params[0].required);
+  EXPECT_EQ(echo->type.params[1].name, "times");
+  EXPECT_EQ(echo->type.params[1].min, std::optional<std::int64_t>(1));
+  EXPECT_EQ(echo->type.params[1].max, std::optional<std::int64_t>(10));
+  EXPECT_EQ(echo->type.params[1].default_value, Value(1));
+  EXPECT_TRUE(static_cast<bool>(echo->type.run));
+  EXPECT_FALSE(static_cast<bool>(echo->type.check));
+  EXPECT_TRUE(static_cast<bool>(registry.find("fixture.transfer")->type.check));
+
+  EXPECT_EQ(registry.find("fixture.nope"), nullptr);
+  EXPECT_EQ(registry.find("echo"), nullptr);
+  EXPECT_EQ(registry.find("fixture"), nullptr);
+  EXPECT_EQ(registry.step_names(),
+            (std::vector<std::string>{"fixture.bad_default", "fixture.defaults", "fixture.echo", "fixture.nothing",
+                                      "fixture.transfer", "fixture.types"}));
+}
+
+TEST(PluginRegistry, AStepRunsThroughTheContext) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.load_library(test::fixture_plugin("fixture_steps")));
+  FakeContext ctx;
+  registry.find("fixture.transfer")->type.run(ctx, Params(Value{{"from", 1}, {"to", 2}, {"amount", 30}}));
+  EXPECT_EQ(ctx.output(), "1->2:30\n");
+}
+
+TEST(PluginRegistry, PluginCheckThrowsParamError) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.load_library(test::fixture_plugin("fixture_steps")));
+  const auto& check = registry.find("fixture.transfer")->type.check;
+  EXPECT_NO_THROW(check(Params(Value{{"from", 1}, {"to", 2}, {"amount", 30}})));
+  try {
+    check(Params(Value{{"from", 4}, {"to", 4}, {"amount", 30}}));
+    FAIL() << "check accepted from == to";
+  } catch (const ParamError& e) {  // caught by type across the library boundary
+    EXPECT_EQ(e.param(), "to");
+    EXPECT_STREQ(e.what(), "'to' must differ from 'from' (both are 4)");
+  }
+}
+
+TEST(PluginRegistry, EmptyRegistry) {
+  PluginRegistry registry;
+  EXPECT_TRUE(registry.plugins().empty());
+  EXPECT_TRUE(registry.problems().empty());
+  EXPECT_TRUE(registry.searched().empty());
+  EXPECT_TRUE(registry.step_names().empty());
+  EXPECT_EQ(registry.find("fixture.echo"), nullptr);
+}
+
+// --- libraries that are refused -----------------------------------------------------------------
+
+TEST(PluginRegistry, WrongAbiIsRefusedBeforeItsFactoryRuns) {
+  test::TempDir tmp;
+  const fs::path marker = tmp.path() / "factory-called";
+  ScopedEnv env("ROACHRUN_FIXTURE_MARKER", marker.string());
+  const fs::path path = test::fixture_plugin("wrong_abi");
+
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  EXPECT_TRUE(registry.plugins().empty());
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  const std::string mine = std::to_string(kSdkVersionMajor) + "." + std::to_string(kSdkVersionMinor);
+  const std::string theirs = std::to_string(kSdkVersionMajor + 1) + "." + std::to_string(kSdkVersionMinor);
+  EXPECT_EQ(registry.problems()[0].reason, "built against roachrun SDK " + theirs + ", but this roachrun provides SDK " +
+                                               mine + "; rebuild the plugin against this roachrun's headers");
+  EXPECT_FALSE(fs::exists(marker)) << "the factory of a plugin with the wrong ABI was called";
+
+  // Control: the marker does appear when the factory is called, so its absence above means
+  // something.
+  {
+    boost::dll::shared_library lib(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    PluginInfo info = lib.get_alias<PluginFactory>("roachrun_plugin_factory")();
+    EXPECT_EQ(info.name, "wrong_abi");
+  }
+  EXPECT_TRUE(fs::exists(marker));
+}
+
+TEST(PluginRegistry, LibraryWithoutRoachrunExportsIsRefusedWithoutLoadingIt) {
+  test::TempDir tmp;
+  const fs::path marker = tmp.path() / "constructor-ran";
+  ScopedEnv env("ROACHRUN_FIXTURE_MARKER", marker.string());
+  const fs::path path = test::fixture_plugin("not_a_plugin");
+
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  EXPECT_EQ(registry.problems()[0].reason,
+            "not a roachrun plugin: it exports no roachrun_plugin_abi/roachrun_plugin_factory "
+            "(build it with ROACHRUN_PLUGIN(...) from <roachrun/plugin.hpp>)");
+  EXPECT_FALSE(fs::exists(marker)) << "the library was loaded (its constructor ran)";
+  EXPECT_FALSE(is_loaded(path));
+}
+
+TEST(PluginRegistry, FileThatIsNotElfIsNotALoadableLibrary) {
+  test::TempDir tmp;
+  const fs::path path = tmp.write("broken.so", "this is not an ELF file, just text\n");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
+      << registry.problems()[0].reason;
+  EXPECT_TRUE(registry.plugins().empty());
+}
+
+TEST(PluginRegistry, EmptyFileIsNotALoadableLibrary) {
+  test::TempDir tmp;
+  const fs::path path = tmp.write("empty.so", "");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
+      << registry.problems()[0].reason;
+}
+
+TEST(PluginRegistry, TruncatedElfIsNotALoadableLibrary) {
+  // The first bytes of a real library: a valid ELF header whose sections are missing.
+  test::TempDir tmp;
+  std::ifstream in(test::fixture_plugin("fixture_steps"), std::ios::binary);
+  std::string head(256, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  ASSERT_EQ(head.substr(1, 3), "ELF");
+  const fs::path path = tmp.write("truncated.so", head);
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
+      << registry.problems()[0].reason;
+}
+
+TEST(PluginRegistry, ThrowingFactoryIsRecorded) {
+  const fs::path path = test::fixture_plugin("throwing_factory");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  EXPECT_TRUE(registry.plugins().empty());
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  EXPECT_EQ(registry.problems()[0].reason, "its factory threw: fixture factory failure");
+}
+
+TEST(PluginRegistry, InvalidPluginNameIsRecorded) {
+  const fs::path path = test::fixture_plugin("invalid_name");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  EXPECT_TRUE(registry.plugins().empty());
+  EXPECT_TRUE(registry.step_names().empty());
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  EXPECT_EQ(registry.problems()[0].reason, "invalid plugin name 'Bad-Name': use lower-case letters, digits and _");
+}
+
+// --- directories --------------------------------------------------------------------------------
+
+TEST(PluginRegistry, DirectoryLoadsTheGoodAndRecordsEachBadOne) {
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path good = copy_fixture("fixture_steps", dir);
+  const fs::path wrong_abi = copy_fixture("wrong_abi", dir);
+  const fs::path not_a_plugin = copy_fixture("not_a_plugin", dir);
+  const fs::path throwing = copy_fixture("throwing_factory", dir);
+  const fs::path invalid = copy_fixture("invalid_name", dir);
+  const fs::path broken = tmp.write("plugins/broken.so", "not ELF at all");
+  tmp.write("plugins/README.txt", "not a library: ignored");
+  fs::create_directories(dir / "subdir.so");  // a directory, even named *.so, is ignored
+
+  PluginRegistry registry;
+  registry.load_directory(dir);
+  EXPECT_EQ(registry.searched(), std::vector<fs::path>{dir});
+
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  EXPECT_EQ(registry.plugins()[0].name, "fixture");
+  EXPECT_EQ(registry.plugins()[0].path, good);
+  EXPECT_NE(registry.find("fixture.echo"), nullptr);
+
+  // In the order the files were tried: sorted by name.
+  ASSERT_EQ(registry.problems().size(), 5u);
+  EXPECT_EQ(registry.problems()[0].path, broken);
+  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "));
+  EXPECT_EQ(registry.problems()[1].path, invalid);
+  EXPECT_TRUE(starts_with(registry.problems()[1].reason, "invalid plugin name 'Bad-Name'"));
+  EXPECT_EQ(registry.problems()[2].path, not_a_plugin);
+  EXPECT_TRUE(starts_with(registry.problems()[2].reason, "not a roachrun plugin"));
+  EXPECT_EQ(registry.problems()[3].path, throwing);
+  EXPECT_EQ(registry.problems()[3].reason, "its factory threw: fixture factory failure");
+  EXPECT_EQ(registry.problems()[4].path, wrong_abi);
+  EXPECT_TRUE(starts_with(registry.problems()[4].reason, "built against roachrun SDK "));
+}
+
+TEST(PluginRegistry, MissingDirectoryIsSearchedButNotAProblem) {
+  test::TempDir tmp;
+  PluginRegistry registry;
+  registry.load_directory(tmp.path() / "does-not-exist");
+  EXPECT_EQ(registry.searched(), std::vector<fs::path>{tmp.path() / "does-not-exist"});
+  EXPECT_TRUE(registry.problems().empty());
+  EXPECT_TRUE(registry.plugins().empty());
+}
+
+TEST(PluginRegistry, SameNameInALaterDirectoryIsSkipped) {
+  test::TempDir tmp;
+  const fs::path first = copy_fixture("fixture_steps", tmp.path() / "first");
+  const fs::path second = copy_fixture("fixture_steps", tmp.path() / "second");
+
+  PluginRegistry registry;
+  registry.load_directory(tmp.path() / "first");
+  registry.load_directory(tmp.path() / "second");
+  EXPECT_EQ(registry.searched(), (std::vector<fs::path>{tmp.path() / "first", tmp.path() / "second"}));
+
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  EXPECT_EQ(registry.plugins()[0].path, first);
+  EXPECT_EQ(registry.find("fixture.echo"), registry.plugins()[0].steps[0]);
+  EXPECT_EQ(registry.step_names().size(), 6u);
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, second);
+  EXPECT_EQ(registry.problems()[0].reason, "skipped: plugin 'fixture' is already loaded from " + first.string());
+  EXPECT_FALSE(is_loaded(second)) << "the skipped copy is still loaded";
+}
+
+// --- lifetime -----------------------------------------------------------------------------------
+
+TEST(PluginRegistry, StepKeepsItsLibraryLoadedAfterTheRegistryIsGone) {
+  test::TempDir tmp;
+  const fs::path path = copy_fixture("fixture_steps", tmp.path(), "libfixture_lifetime.so");
+  ASSERT_FALSE(is_loaded(path));
+
+  auto registry = std::make_unique<PluginRegistry>();
+  ASSERT_TRUE(registry->load_library(path));
+  EXPECT_TRUE(is_loaded(path));
+  std::shared_ptr<const RegisteredStep> echo = registry->find("fixture.echo");
+  ASSERT_NE(echo, nullptr);
+  registry.reset();
+
+  EXPECT_TRUE(is_loaded(path)) << "the library went with the registry while one of its steps lives";
+  FakeContext ctx;
+  echo->type.run(ctx, Params(Value{{"text", "still here"}, {"times", 2}}));
+  EXPECT_EQ(ctx.output(), "still here\nstill here\n");
+
+  echo.reset();
+  EXPECT_FALSE(is_loaded(path)) << "the library stayed loaded after the last step referring to it went";
+}
+
+TEST(PluginRegistry, RegistryReleasesItsLibrariesWhenDestroyed) {
+  test::TempDir tmp;
+  const fs::path path = copy_fixture("fixture_steps", tmp.path(), "libfixture_release.so");
+  {
+    PluginRegistry registry;
+    ASSERT_TRUE(registry.load_library(path));
+    EXPECT_TRUE(is_loaded(path));
+  }
+  EXPECT_FALSE(is_loaded(path));
+}
+
+// --- the search path ----------------------------------------------------------------------------
+
+fs::path bundled_dir() {
+  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "lib" / "roachrun" / "plugins";
+}
+
+TEST(PluginSearchPath, PluginDirsThenEnvironmentThenBesideTheExecutable) {
+  ScopedEnv env("ROACHRUN_PLUGIN_PATH", std::string("/env/one::/env/two:"));
+  EXPECT_EQ(plugin_search_path({"/cli/a", "/cli/b"}),
+            (std::vector<fs::path>{"/cli/a", "/cli/b", "/env/one", "/env/two", bundled_dir()}));
+}
+
+TEST(PluginSearchPath, LeadingColonAndSingleEntry) {
+  ScopedEnv env("ROACHRUN_PLUGIN_PATH", std::string(":/only"));
+  EXPECT_EQ(plugin_search_path({}), (std::vector<fs::path>{"/only", bundled_dir()}));
+}
+
+TEST(PluginSearchPath, WithoutEnvironment) {
+  ScopedEnv env("ROACHRUN_PLUGIN_PATH", std::nullopt);
+  EXPECT_EQ(plugin_search_path({"/cli/a"}), (std::vector<fs::path>{"/cli/a", bundled_dir()}));
+  EXPECT_EQ(plugin_search_path({}), std::vector<fs::path>{bundled_dir()});
+}
+
+TEST(PluginSearchPath, EmptyEnvironment) {
+  ScopedEnv env("ROACHRUN_PLUGIN_PATH", std::string(""));
+  EXPECT_EQ(plugin_search_path({}), std::vector<fs::path>{bundled_dir()});
+}
+
+TEST(PluginSearchPath, BesideTheExecutableIsWhereTheBuildPutsTheBundledPlugins) {
+  ScopedEnv env("ROACHRUN_PLUGIN_PATH", std::nullopt);
+  auto dirs = plugin_search_path({});
+  ASSERT_EQ(dirs.size(), 1u);
+  EXPECT_EQ(fs::weakly_canonical(dirs[0]), fs::weakly_canonical(ROACHRUN_PLUGIN_DIR));
+}
+
+}  // namespace
+}  // namespace roachrun
