@@ -1,0 +1,17 @@
+// The bank plugin: the tutorial's Python program (basic-sample.py), one function per step type.
+#include <roachrun/plugin.hpp>
+
+#include "steps.hpp"
+
+namespace {
+
+roachrun::PluginInfo describe() {
+  return {"bank",
+          "The tutorial's accounts table: create, print, transfer with retries, check, delete",
+          {roachrun_bank::create_accounts_step(), roachrun_bank::print_balances_step(), roachrun_bank::transfer_step(),
+           roachrun_bank::delete_accounts_step(), roachrun_bank::expect_balances_step()}};
+}
+
+}  // namespace
+
+ROACHRUN_PLUGIN(describe)
