@@ -39,6 +39,18 @@ TEST(Tutorial, QuietRunPrintsOnlyTheTutorialOutput) {
   EXPECT_EQ(r.err, "");
 }
 
+TEST(Tutorial, QuietRunKeepsServerNoticesOffStderr) {
+  // The second run meets an existing table: the server's NOTICE ("already exists, skipping")
+  // is a diagnostic for the log, not output, and -q silences it.
+  const std::string url = TestServer::get().url();
+  for (int run = 1; run <= 2; ++run) {
+    auto r = roachrun({"-q", "run", kScenario, "--target", url});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_tutorial_output(r.out);
+    EXPECT_EQ(r.err, "") << "run " << run;
+  }
+}
+
 TEST(Tutorial, RunsTwiceInARowAgainstTheSameServer) {
   // Against a running server (as against a CockroachDB cluster), the scenario must be
   // idempotent: the user, database and grants exist the second time, the rows were deleted.

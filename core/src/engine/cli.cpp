@@ -181,6 +181,8 @@ int cli_main(int argc, char** argv) {
     return kExitInvalid;
   }
 
+  // Library code without a logger of its own (libpq notices) logs through the default one.
+  spdlog::set_default_logger(log);
   try {
     if (run->parsed()) return command_run(options, *log);
     if (validate->parsed()) return command_validate(options, *log);

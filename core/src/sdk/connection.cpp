@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <spdlog/spdlog.h>
+
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -59,6 +61,14 @@ std::string advice_for(const std::string& message) {
   if (has("certificate") || has("SSL"))
     return "check the TLS settings and certificate files of the connection";
   return {};
+}
+
+// Server notices ("relation ... already exists, skipping") are diagnostics, not step output:
+// they go to the log at debug level instead of libpq's default, stderr, which -q could not
+// silence.
+void log_notice(void*, const PGresult* res) {
+  const char* text = PQresultErrorMessage(res);
+  if (auto* log = spdlog::default_logger_raw(); log && text) log->debug("server: {}", trim(text));
 }
 
 }  // namespace
@@ -130,6 +140,7 @@ Connection Connection::open(std::vector<std::pair<std::string, std::string>> opt
     if (auto advice = advice_for(message); !advice.empty()) text += "\n  hint: " + advice;
     throw ConnectError(endpoint, text);
   }
+  PQsetNoticeReceiver(conn.get(), log_notice, nullptr);
   return Connection(std::move(conn), std::move(options), std::move(label));
 }
 
