@@ -4,7 +4,6 @@
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
 
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_admin {
@@ -64,8 +63,8 @@ roachrun::StepType create_database_step() {
       .doc = "Create a database if it does not exist (CREATE DATABASE IF NOT EXISTS); optionally set its owner",
       .params =
           {
-              required("database", ParamType::string, "name of the database to create"),
-              optional("owner", ParamType::string, "user to make the database's owner, also of an existing database"),
+              roachrun::required_param("database", ParamType::string, "name of the database to create"),
+              roachrun::optional_param("owner", ParamType::string, "user to make the database's owner, also of an existing database"),
           },
       .run = run,
       .check = check,

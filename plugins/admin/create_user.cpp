@@ -7,7 +7,6 @@
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
 
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_admin {
@@ -84,8 +83,8 @@ roachrun::StepType create_user_step() {
       .doc = "Create a user if it does not exist (CREATE USER IF NOT EXISTS); optionally set its password",
       .params =
           {
-              required("user", ParamType::string, "name of the user to create"),
-              optional("password", ParamType::string,
+              roachrun::required_param("user", ParamType::string, "name of the user to create"),
+              roachrun::optional_param("password", ParamType::string,
                        "password to set, also on an existing user (not in an insecure CockroachDB cluster)"),
           },
       .run = run,

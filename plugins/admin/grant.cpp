@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include "privileges.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_admin {
@@ -70,9 +69,9 @@ roachrun::StepType grant_step() {
       .doc = "GRANT privileges ON DATABASE to a user (on PostgreSQL also on its schema public)",
       .params =
           {
-              required("database", ParamType::string, "database to grant on"),
-              required("user", ParamType::string, "user to grant to"),
-              optional("privileges", ParamType::string_list,
+              roachrun::required_param("database", ParamType::string, "database to grant on"),
+              roachrun::required_param("user", ParamType::string, "user to grant to"),
+              roachrun::optional_param("privileges", ParamType::string_list,
                        "privilege keywords: ALL, or a list of CREATE, CONNECT, TEMPORARY, DROP, ...",
                        roachrun::Value::array({"ALL"})),
           },

@@ -9,7 +9,6 @@
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
 
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_sql {
@@ -102,9 +101,9 @@ roachrun::StepType exec_step() {
       .doc = "Run SQL statements (sql) or a .sql script (file); no output",
       .params =
           {
-              optional("sql", ParamType::string_list,
+              roachrun::optional_param("sql", ParamType::string_list,
                        "a statement, or a list of statements each run on its own (several per item allowed)"),
-              optional("file", ParamType::string, "path of a .sql script, relative to the scenario file's directory"),
+              roachrun::optional_param("file", ParamType::string, "path of a .sql script, relative to the scenario file's directory"),
           },
       .run = run,
       .check = check,

@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "python_repr.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_sql {
@@ -116,11 +115,11 @@ roachrun::StepType query_step() {
       .doc = "Run one statement with $1.. parameters; print its rows as Python lists and/or check them",
       .params =
           {
-              required("sql", ParamType::string, "one statement; values as $1, $2, ..."),
-              optional("params", ParamType::string_list, "values for $1, $2, ... in order, sent as text"),
-              optional("expect", ParamType::rows,
+              roachrun::required_param("sql", ParamType::string, "one statement; values as $1, $2, ..."),
+              roachrun::optional_param("params", ParamType::string_list, "values for $1, $2, ... in order, sent as text"),
+              roachrun::optional_param("expect", ParamType::rows,
                        "rows the query must return, in order, compared as text (null is SQL NULL)"),
-              optional("print", ParamType::boolean, "print each row like the tutorial: ['1', '1000'] (NULL as None)",
+              roachrun::optional_param("print", ParamType::boolean, "print each row like the tutorial: ['1', '1000'] (NULL as None)",
                        true),
           },
       .run = run,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,27 @@ struct ParamSpec {
   std::optional<std::int64_t> min{};  // integer parameters: inclusive bounds, checked at validation
   std::optional<std::int64_t> max{};
 };
+
+// Short ways to declare a parameter (designated initializers that skip members trip GCC's
+// -Wmissing-field-initializers, and positional ones are unreadable).
+inline ParamSpec required_param(std::string name, ParamType type, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = type;
+  s.required = true;
+  s.doc = std::move(doc);
+  return s;
+}
+
+// Absent means null (Params::has is false) unless a default is given.
+inline ParamSpec optional_param(std::string name, ParamType type, std::string doc, Value default_value = nullptr) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = type;
+  s.default_value = std::move(default_value);
+  s.doc = std::move(doc);
+  return s;
+}
 
 // Read-only view of one step's validated parameters. Accessors throw StepError only on a
 // programming error (asking for an undeclared parameter or the wrong type).

@@ -20,40 +20,18 @@ namespace {
 
 // --- Parameters shared by the three step types --------------------------------------------
 
-// Field by field rather than with designated initializers: GCC 12 flags every ParamSpec member
-// a designated initializer leaves out (-Wmissing-field-initializers).
-ParamSpec make_param(std::string name, ParamType type, std::string doc) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.type = type;
-  p.doc = std::move(doc);
-  return p;
-}
-
-ParamSpec required_param(std::string name, ParamType type, std::string doc) {
-  ParamSpec p = make_param(std::move(name), type, std::move(doc));
-  p.required = true;
-  return p;
-}
-
-ParamSpec optional_param(std::string name, ParamType type, Value default_value, std::string doc) {
-  ParamSpec p = make_param(std::move(name), type, std::move(doc));
-  p.default_value = std::move(default_value);
-  return p;
-}
-
 ParamSpec certs_dir_param(std::string doc) { return required_param("certs_dir", ParamType::string, std::move(doc)); }
 
 ParamSpec ca_key_param(std::string doc) { return required_param("ca_key", ParamType::string, std::move(doc)); }
 
 ParamSpec overwrite_param() {
-  return optional_param("overwrite", ParamType::boolean, false,
-                        "replace files that already exist (default false: an existing file is an error)");
+  return optional_param("overwrite", ParamType::boolean,
+                        "replace files that already exist (default false: an existing file is an error)", false);
 }
 
 ParamSpec key_size_param() {
-  ParamSpec p = optional_param("key_size", ParamType::integer, kDefaultKeyBits,
-                               "RSA key size in bits (default 2048, as cockroach cert; 2048 to 8192)");
+  ParamSpec p = optional_param("key_size", ParamType::integer,
+                               "RSA key size in bits (default 2048, as cockroach cert; 2048 to 8192)", kDefaultKeyBits);
   p.min = kMinKeyBits;
   p.max = kMaxKeyBits;
   return p;
@@ -64,7 +42,7 @@ constexpr const char* kCaLifetimeText = "87600h";
 constexpr const char* kCertLifetimeText = "43800h";
 
 ParamSpec lifetime_param(const char* default_text, std::string doc) {
-  return optional_param("lifetime", ParamType::duration, default_text, std::move(doc));
+  return optional_param("lifetime", ParamType::duration, std::move(doc), default_text);
 }
 
 // The lifetime in milliseconds. A value from the scenario arrives converted; the default may
@@ -187,9 +165,10 @@ StepType create_node_type() {
                  "(cockroach cert create-node)",
           .params = {certs_dir_param("directory that holds ca.crt and gets node.crt and node.key"),
                      ca_key_param(kSignedCaKeyDoc),
-                     optional_param("hosts", ParamType::string_list, Value::array({"localhost", "127.0.0.1"}),
+                     optional_param("hosts", ParamType::string_list,
                                     "host names and IP addresses (v4 or v6) clients use to reach the node; each "
-                                    "becomes a subjectAltName (default [localhost, 127.0.0.1])"),
+                                    "becomes a subjectAltName (default [localhost, 127.0.0.1])",
+                                    Value::array({"localhost", "127.0.0.1"})),
                      overwrite_param(), key_size_param(),
                      lifetime_param(kCertLifetimeText, "how long the certificate is valid (default 43800h = 5 years, as "
                                               "cockroach cert create-node); must end before the CA's")},
