@@ -10,5 +10,6 @@ roachrun::StepType print_balances_step();   // bank.print_balances
 roachrun::StepType transfer_step();         // bank.transfer
 roachrun::StepType delete_accounts_step();  // bank.delete_accounts
 roachrun::StepType expect_balances_step();  // bank.expect_balances
+roachrun::StepType force_retry_step();      // bank.force_retry
 
 }  // namespace roachrun_bank

@@ -1,11 +1,13 @@
 // bank.transfer: the tutorial's transfer_funds() inside its run_transaction() retry loop.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
 
 #include "accounts.hpp"
+#include "force.hpp"
 #include "specs.hpp"
 #include "steps.hpp"
 
@@ -15,6 +17,8 @@ namespace {
 
 void check(const roachrun::Params& p) {
   check_table(p);
+  if (p.has("id") && p.string("id").empty()) throw roachrun::ParamError("id", "'id' is empty: give the transfer an id");
+  if (p.string("ledger").empty()) throw roachrun::ParamError("ledger", "'ledger' is empty: give a table name");
   if (p.integer("from") == p.integer("to")) {
     throw roachrun::ParamError("to", "'from' and 'to' are the same account (" + std::to_string(p.integer("to")) +
                                          "): a transfer needs two accounts");
@@ -25,32 +29,68 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::int64_t from = p.integer("from");
   const std::int64_t to = p.integer("to");
   const std::int64_t amount = p.integer("amount");
+  const std::int64_t force_retries = p.integer("force_retries");
+  const std::optional<std::string> id = p.has("id") ? std::optional<std::string>(p.string("id")) : std::nullopt;
   roachrun::Connection& conn = ctx.connection();
   require_no_transaction(conn, "bank.transfer");
   const std::string table = quoted_table(conn, p);
   const std::string name = p.string("table");  // for messages
+  const std::string ledger = conn.escape_identifier(p.string("ledger"));
+  // Asked before BEGIN: dialect() may run a query.
+  const bool cockroach = conn.dialect().is_cockroach();
 
-  // CockroachDB runs transactions SERIALIZABLE: two transfers racing on one account make one of
-  // them fail with 40001, and the retry reads the new balance. PostgreSQL's default READ
-  // COMMITTED would let both pass the funds check and overdraw the account, and transfers in
-  // opposite directions (1->2, 2->1) would deadlock on the two UPDATEs. So on PostgreSQL both rows
-  // are locked first, always in id order. (Asked before BEGIN: dialect() may run a query.)
-  const bool lock_rows = !conn.dialect().is_cockroach();
-  const std::string lock = "SELECT id FROM " + table + " WHERE id IN ($1, $2) ORDER BY id FOR UPDATE";
+  // No `SELECT ... FOR UPDATE` on the two rows (an earlier version locked them on PostgreSQL):
+  // the helper runs the transaction SERIALIZABLE by default on both engines, so two transfers
+  // racing on one account cannot both pass the funds check -- one of them fails with 40001 and
+  // its retry reads the new balance -- and transfers in opposite directions that deadlock (40P01)
+  // are retried too. A scenario that asks for a weaker `retry: {isolation: ...}` gets what it
+  // asked for, overdraft races included.
   const std::string select = "SELECT balance FROM " + table + " WHERE id = $1";
   const std::string debit = "UPDATE " + table + " SET balance = balance - $1 WHERE id = $2";
   const std::string credit = "UPDATE " + table + " SET balance = balance + $1 WHERE id = $2";
+  const std::string record = "INSERT INTO " + ledger +
+                             " (id, from_id, to_id, amount) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+  const std::string lookup = "SELECT from_id, to_id, amount FROM " + ledger + " WHERE id = $1";
 
-  // The step's retry policy (scenario default, then the step's `retry:`), with max_retries from
-  // the parameter when it is given.
+  // The step's retry policy (scenario default, then the step's `retry:`: protocol, isolation,
+  // backoff...), with max_retries from the parameter when it is given.
   roachrun::RetryPolicy policy = ctx.retry_policy();
   if (p.has("max_retries")) policy.max_retries = static_cast<int>(p.integer("max_retries"));
 
+  roachrun::RetryHooks hooks;
+  if (id) {
+    // The ledger is created outside the transaction, before it: DDL inside a retried
+    // transaction would only add conflicts.
+    conn.exec("CREATE TABLE IF NOT EXISTS " + ledger +
+              " (id TEXT PRIMARY KEY, from_id INT, to_id INT, amount INT, at TIMESTAMPTZ DEFAULT now())");
+    // After an ambiguous COMMIT: the ledger row is there if and only if the transfer committed.
+    hooks.resolve_ambiguous = [&](roachrun::Connection& c) { return c.query(lookup, *id).rows() > 0; };
+  } else {
+    hooks.ambiguous_advice =
+        "give the transfer an id: to make it safe to retry (check the balances before running it again)";
+  }
+
+  bool already_applied = false;
+  std::int64_t attempt = 0;
   // The helper owns BEGIN/COMMIT/ROLLBACK: a StepError thrown here rolls everything back, and a
-  // 40001 anywhere (COMMIT included) runs this whole function again.
+  // 40001 or 40P01 anywhere (COMMIT included) runs this whole function again.
   ctx.transaction(
       [&](roachrun::Connection& c) {
-        if (lock_rows) c.query(lock, from, to);
+        ++attempt;
+        already_applied = false;
+        if (id && c.query(record, *id, from, to, amount).affected_rows() == 0) {
+          // The id is in the ledger: this transfer committed before (an earlier run, or an attempt
+          // whose reply was lost). Never apply it twice.
+          const roachrun::Result r = c.query(lookup, *id);
+          if (r.rows() == 1 && (r.integer(0, 0) != from || r.integer(0, 1) != to || r.integer(0, 2) != amount)) {
+            throw roachrun::StepError("transfer id '" + *id + "' was already used for another transfer (" +
+                                      std::string(r.text(0, 2)) + " from account " + std::string(r.text(0, 0)) +
+                                      " to account " + std::string(r.text(0, 1)) +
+                                      "): nothing was transferred; give this transfer a new id");
+          }
+          already_applied = true;
+          return;
+        }
         const roachrun::Result r = c.query(select, from);
         if (r.rows() == 0) {
           throw roachrun::StepError("account " + std::to_string(from) + " does not exist in table " + name +
@@ -73,9 +113,16 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
           throw roachrun::StepError("account " + std::to_string(to) + " does not exist in table " + name +
                                     ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
         }
+        // Testing aid: fail after the work is done, as a conflicting transaction would at COMMIT.
+        if (attempt <= force_retries) force_serialization_failure(c, cockroach, "forced retry (bank.transfer)");
       },
-      policy);
-  ctx.log().info("transferred {} from account {} to account {}", amount, from, to);
+      policy, hooks);
+  if (already_applied)
+    ctx.log().info("transfer '{}' already applied: {} from account {} to account {} was not made again", *id, amount,
+                   from, to);
+  else
+    ctx.log().info("transferred {} from account {} to account {}{}", amount, from, to,
+                   id ? " as transfer '" + *id + "'" : std::string());
 }
 
 }  // namespace
@@ -90,15 +137,26 @@ roachrun::StepType transfer_step() {
       "max_retries", ParamType::integer, "retries after a 40001 serialization failure (default: retry policy's, 3)");
   max_retries.min = 0;
   max_retries.max = 100;
+  roachrun::ParamSpec id = optional("id", ParamType::string,
+                                    "transfer id: recorded in the ledger in the same transaction, so the transfer "
+                                    "applies once and an ambiguous COMMIT can be resolved and retried");
+  roachrun::ParamSpec force_retries = optional(
+      "force_retries", ParamType::integer,
+      "testing aid: fail the first N attempts with a real 40001 after the UPDATEs (as bank.force_retry)", 0);
+  force_retries.min = 0;
+  force_retries.max = 1000;
   return roachrun::StepType{
       .name = "transfer",
-      .doc = "Move an amount between two accounts in one transaction, retried on serialization failures",
+      .doc = "Move an amount between two accounts in one SERIALIZABLE transaction, retried; exactly once with an id",
       .params =
           {
               required("from", ParamType::integer, "account to take the amount from"),
               required("to", ParamType::integer, "account to give the amount to"),
               amount,
               max_retries,
+              id,
+              optional("ledger", ParamType::string, "table recording transfer ids (created if missing)", "transfers"),
+              force_retries,
               table_param(),
           },
       .run = run,

@@ -57,10 +57,17 @@ TEST(ExitStatus, RetriesExhaustedCarriesAttemptsAndTheLastError) {
   EXPECT_EQ(e.sqlstate(), "40001");
   EXPECT_EQ(e.server_message(), "restart transaction");
   EXPECT_STREQ(e.what(),
-               "transaction did not succeed after 4 attempts (3 retries); retries exhausted, last error: "
+               "transaction did not succeed after 4 attempts (3 retries); retries exhausted; last error (retryable): "
                "restart transaction (SQLSTATE 40001)");
   const DbError& as_db = e;  // caught as a DbError by code that does not know about retries
   EXPECT_EQ(as_db.sqlstate(), "40001");
+}
+
+TEST(ExitStatus, AmbiguousCommitIsAStepFailure) {
+  AmbiguousCommit e(1, DbError("40003", "result is ambiguous", ""));
+  EXPECT_EQ(e.kind(), ErrorKind::step);
+  EXPECT_EQ(exit_code_for(e.kind()), 1);
+  EXPECT_EQ(e.sqlstate(), "40003");
 }
 
 TEST(ExitStatus, ConnectErrorCarriesEndpoint) {

@@ -105,7 +105,8 @@ TEST_F(RunTransaction, GivesUpAfterMaxRetries) {
     std::string what = e.what();
     EXPECT_TRUE(contains(what, "retries exhausted")) << what;
     EXPECT_TRUE(contains(what, "after 4 attempts (3 retries)")) << what;
-    EXPECT_TRUE(contains(what, "forced retry (SQLSTATE 40001)")) << what;
+    // The class, the server's message and the SQLSTATE of the last error.
+    EXPECT_TRUE(contains(what, "last error (retryable): forced retry (SQLSTATE 40001)")) << what;
   }
   EXPECT_EQ(attempts, 4);
   EXPECT_EQ(stats.attempts, 4);  // filled in even though it threw
@@ -219,6 +220,10 @@ TEST_F(RunTransaction, NonRetryableErrorIsRethrownAfterOneAttempt) {
     EXPECT_EQ(dynamic_cast<const RetriesExhausted*>(&e), nullptr) << "a non-retryable error was retried";
     EXPECT_EQ(e.sqlstate(), "23505");
     EXPECT_TRUE(contains(e.server_message(), "duplicate key value violates unique constraint")) << e.what();
+    // What the user sees names the class and the attempt.
+    EXPECT_TRUE(contains(e.what(), "transaction failed on attempt 1 (final error, not retried): duplicate key"))
+        << e.what();
+    EXPECT_TRUE(contains(e.what(), "(SQLSTATE 23505)")) << e.what();
   }
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(stats.attempts, 1);
@@ -399,12 +404,60 @@ TEST(BackoffDelay, UsesTheBase) {
   EXPECT_EQ(backoff_delay(policy, 3, 0.5), milliseconds(80));
 }
 
-TEST(IsRetryableSqlstate, OnlySerializationFailure) {
+TEST(IsRetryableSqlstate, SerializationFailureAndDeadlock) {
   EXPECT_TRUE(is_retryable_sqlstate("40001"));
-  EXPECT_FALSE(is_retryable_sqlstate("40P01"));
+  EXPECT_TRUE(is_retryable_sqlstate("40P01"));
+  EXPECT_FALSE(is_retryable_sqlstate("40003"));
   EXPECT_FALSE(is_retryable_sqlstate("23505"));
   EXPECT_FALSE(is_retryable_sqlstate("08006"));
   EXPECT_FALSE(is_retryable_sqlstate(""));
+}
+
+// --- classification, in one place ---------------------------------------------------------------
+
+TEST(Classify, EachClass) {
+  EXPECT_EQ(classify("40001", false), ErrorClass::retryable);
+  EXPECT_EQ(classify("40001", true), ErrorClass::retryable);  // a 40001 at COMMIT is a definite failure
+  EXPECT_EQ(classify("40P01", false), ErrorClass::retryable);
+  EXPECT_EQ(classify("40003", false), ErrorClass::ambiguous);
+  EXPECT_EQ(classify("40003", true), ErrorClass::ambiguous);
+  for (const char* lost : {"08006", "08003", "08000", "57P01", "57P02", "57P03"}) {
+    SCOPED_TRACE(lost);
+    EXPECT_EQ(classify(lost, false), ErrorClass::connection_lost);
+    EXPECT_EQ(classify(lost, true), ErrorClass::ambiguous);
+  }
+  for (const char* final_state : {"23505", "42P01", "57014", "22012", "", "XX000", "40002"}) {
+    SCOPED_TRACE(final_state);
+    EXPECT_EQ(classify(final_state, false), ErrorClass::final);
+    EXPECT_EQ(classify(final_state, true), ErrorClass::final);
+  }
+  // CockroachDB's restart errors are 40001 whatever the reason in the message.
+  DbError crdb("40001", "restart transaction: TransactionRetryWithProtoRefreshError: RETRY_WRITE_TOO_OLD", "");
+  EXPECT_EQ(classify(crdb, false), ErrorClass::retryable);
+  EXPECT_EQ(to_string(ErrorClass::connection_lost), "connection lost");
+}
+
+TEST(BeginStatement, PerIsolation) {
+  EXPECT_EQ(begin_statement(Isolation::serializable), "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  EXPECT_EQ(begin_statement(Isolation::repeatable_read), "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  EXPECT_EQ(begin_statement(Isolation::read_committed), "BEGIN ISOLATION LEVEL READ COMMITTED");
+  EXPECT_EQ(begin_statement(Isolation::server_default), "BEGIN");
+  EXPECT_EQ(RetryPolicy{}.isolation, Isolation::serializable);
+  EXPECT_EQ(RetryPolicy{}.protocol, RetryProtocol::rollback);
+  EXPECT_FALSE(RetryPolicy{}.budget.has_value());
+}
+
+TEST(RetryErrors, AmbiguousCommitNamesClassStateMessageAttemptsAndAdvice) {
+  DbError lost("08006", "server closed the connection unexpectedly", "");
+  AmbiguousCommit e(2, lost, "give the transfer an id: to make it safe to retry");
+  std::string what = e.what();
+  EXPECT_EQ(e.kind(), ErrorKind::step);
+  EXPECT_EQ(e.sqlstate(), "08006");
+  EXPECT_EQ(e.attempts(), 2);
+  EXPECT_TRUE(contains(what, "outcome unknown after 2 attempts (1 retry)")) << what;
+  EXPECT_TRUE(contains(what, "while COMMIT was in flight")) << what;
+  EXPECT_TRUE(contains(what, "(ambiguous): server closed the connection unexpectedly (SQLSTATE 08006)")) << what;
+  EXPECT_TRUE(contains(what, "; give the transfer an id: to make it safe to retry")) << what;
 }
 
 }  // namespace

@@ -552,7 +552,40 @@ TEST_F(ScenarioLoader, RetryBadDurations) {
 TEST_F(ScenarioLoader, RetryUnknownKey) {
   expect_error(lines({"scenario: x", "retry:", "  mex_retries: 3", "steps:", "  - fixture.nothing:"}), "t.yaml:3:3",
                {"unknown key 'mex_retries' in retry", "(did you mean 'max_retries'?)",
-                "expected max_retries, base_backoff, max_backoff or seed"});
+                "expected max_retries, base_backoff, max_backoff, budget, seed, protocol or isolation"});
+}
+
+TEST_F(ScenarioLoader, RetryProtocolIsolationBudget) {
+  Scenario s = load(lines({"scenario: x", "vars: {level: read_committed}",
+                           "retry: {protocol: savepoint, isolation: '${level}', budget: 1.5s}", "steps:",
+                           "  - fixture.nothing:"}));
+  EXPECT_EQ(s.retry.protocol, RetryProtocol::savepoint);
+  EXPECT_EQ(s.retry.isolation, Isolation::read_committed);
+  EXPECT_EQ(s.retry.budget, std::optional<std::chrono::milliseconds>(1500));
+  EXPECT_EQ(s.retry.max_retries, 3);  // untouched keys keep their defaults
+
+  const std::pair<const char*, Isolation> isolations[] = {{"serializable", Isolation::serializable},
+                                                          {"repeatable_read", Isolation::repeatable_read},
+                                                          {"read_committed", Isolation::read_committed},
+                                                          {"server_default", Isolation::server_default}};
+  for (const auto& [text, isolation] : isolations) {
+    Scenario t = load(lines({"scenario: x", std::string("retry: {isolation: ") + text + ", protocol: rollback}", "steps:",
+                             "  - fixture.nothing:"}));
+    EXPECT_EQ(t.retry.isolation, isolation) << text;
+    EXPECT_EQ(t.retry.protocol, RetryProtocol::rollback);
+  }
+}
+
+TEST_F(ScenarioLoader, RetryBadProtocolIsolationBudget) {
+  expect_error(lines({"scenario: x", "retry:", "  protocol: savepoints", "steps:", "  - fixture.nothing:"}), "t.yaml:3:13",
+               {"retry.protocol must be rollback or savepoint, got 'savepoints'", "(did you mean 'savepoint'?)"});
+  expect_error(lines({"scenario: x", "retry: {isolation: serialisable}", "steps:", "  - fixture.nothing:"}), "t.yaml:2:20",
+               {"retry.isolation must be serializable, repeatable_read, read_committed or server_default",
+                "got 'serialisable'", "(did you mean 'serializable'?)"});
+  expect_error(lines({"scenario: x", "retry:", "  budget: soon", "steps:", "  - fixture.nothing:"}), "t.yaml:3:11",
+               {"retry.budget must be a duration like 100ms, 1.5s or 2m", "got 'soon'"});
+  expect_error(lines({"scenario: x", "retry:", "  isolation: [serializable]", "steps:", "  - fixture.nothing:"}),
+               "t.yaml:3:14", {"retry.isolation must be a scalar", "got a list"});
 }
 
 TEST_F(ScenarioLoader, RetryNotAMapping) {

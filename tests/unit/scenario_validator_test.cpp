@@ -426,11 +426,36 @@ TEST_F(Validator, StepRetryMergesOverScenarioRetry) {
   EXPECT_EQ(second.seed, std::optional<std::uint64_t>(9));
 }
 
+TEST_F(Validator, StepRetryOverridesProtocolIsolationAndBudget) {
+  std::string text =
+      "scenario: x\n"
+      "retry: {protocol: savepoint, isolation: repeatable_read, budget: 10s}\n"
+      "steps:\n"
+      "  - fixture.nothing:\n"
+      "  - fixture.nothing:\n"
+      "    retry: {isolation: server_default, budget: 250ms, protocol: rollback}\n";
+  ScenarioPlan p = plan_scenario(load_scenario_text(text, "r.yaml", {}, no_env), *registry_, no_env);
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_EQ(p.steps[0].retry.protocol, RetryProtocol::savepoint);
+  EXPECT_EQ(p.steps[0].retry.isolation, Isolation::repeatable_read);
+  EXPECT_EQ(p.steps[0].retry.budget, std::optional<std::chrono::milliseconds>(10'000));
+  EXPECT_EQ(p.steps[1].retry.protocol, RetryProtocol::rollback);
+  EXPECT_EQ(p.steps[1].retry.isolation, Isolation::server_default);
+  EXPECT_EQ(p.steps[1].retry.budget, std::optional<std::chrono::milliseconds>(250));
+}
+
 TEST_F(Validator, StepRetryErrorsAreLocated) {
   expect_error(steps({"  - fixture.nothing:", "    retry: {max_retries: -1}"}), "v.yaml:7:26",
                {"retry.max_retries must be a whole number >= 0, got '-1'"});
   expect_error(steps({"  - fixture.nothing:", "    retry: {base_backof: 1s}"}), "v.yaml:7:13",
                {"unknown key 'base_backof' in retry (did you mean 'base_backoff'?)"});
+  expect_error(steps({"  - fixture.nothing:", "    retry: {protocol: restart}"}), "v.yaml:7:23",
+               {"retry.protocol must be rollback or savepoint, got 'restart'"});
+  expect_error(steps({"  - fixture.nothing:", "    retry: {isolation: snapshot}"}), "v.yaml:7:24",
+               {"retry.isolation must be serializable, repeatable_read, read_committed or server_default, got "
+                "'snapshot'"});
+  expect_error(steps({"  - fixture.nothing:", "    retry: {budget: 5 minutes}"}), "v.yaml:7:21",
+               {"retry.budget must be a duration"});
   expect_error(steps({"  - fixture.nothing:", "    retry: always"}), "v.yaml:7:12",
                {"retry must be a mapping like {max_retries: 3}, got 'always'"});
 }

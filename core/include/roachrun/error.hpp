@@ -94,16 +94,41 @@ class ROACHRUN_API DbError : public StepError {
   const std::string& sqlstate() const noexcept { return sqlstate_; }
   const std::string& server_message() const noexcept { return server_message_; }
 
+ protected:
+  // For subclasses that compose what() themselves.
+  struct full_message_tag {};
+  DbError(std::string sqlstate, std::string server_message, const std::string& what, full_message_tag);
+
  private:
   std::string sqlstate_;
   std::string server_message_;
 };
 
-// The retry helper gave up. what() says how many attempts were made and the last error.
+// The retry helper gave up. what() says how many attempts were made, why it stopped (retries or
+// time budget), and the last error: its class, SQLSTATE and the server's message:
+//   transaction did not succeed after 4 attempts (3 retries); retries exhausted; last error
+//   (retryable): forced retry (SQLSTATE 40001)
 class ROACHRUN_API RetriesExhausted : public DbError {
  public:
-  RetriesExhausted(int attempts, const DbError& last);
+  // `error_class`: what the last error was ("retryable", "connection lost", ...); `limit`: what
+  // ran out, when it is not max_retries (e.g. "within its time budget of 500 ms").
+  RetriesExhausted(int attempts, const DbError& last, const std::string& error_class = "retryable",
+                   const std::string& limit = {});
   ~RetriesExhausted() override;
+  int attempts() const noexcept { return attempts_; }
+
+ private:
+  int attempts_;
+};
+
+// The transaction's outcome is unknown: 40003 (statement completion unknown), or the connection
+// was lost while COMMIT was in flight, and nothing could tell whether it committed. Never retried
+// blindly (it might apply twice). Kind step (exit 1). what() names the class (ambiguous), the
+// SQLSTATE, the server's message, the attempts, and `advice` when given.
+class ROACHRUN_API AmbiguousCommit : public DbError {
+ public:
+  AmbiguousCommit(int attempts, const DbError& last, const std::string& advice = {});
+  ~AmbiguousCommit() override;
   int attempts() const noexcept { return attempts_; }
 
  private:

@@ -1,4 +1,33 @@
 // What a step type is, and what a running step may use.
+//
+// The contract of a step's run(StepContext&, const Params&):
+//
+// A step may assume
+//   - its parameters were validated before any step of the run started: every declared
+//     parameter is present (or defaulted, or absent and optional: Params::has), of its declared
+//     type, within its bounds, variables substituted, and StepType::check accepted them;
+//   - the steps before it in the scenario passed (the first failure stops the scenario);
+//   - connections it gets from the context are open, on the scenario's target, and stay open for
+//     later steps; a transaction it left open is the next step's problem, so it leaves none;
+//   - it runs on the main thread, alone: the core never runs two steps at once.
+//
+// A step must not
+//   - print anything but the scenario's output to out() (progress and diagnostics go to log());
+//   - splice values into SQL (pass them as $n parameters; identifiers via escape_identifier);
+//   - log or print secrets (passwords, key contents): the core masks the ones it knows, not
+//     ones a step invents;
+//   - keep references to the context, its connections or its parameters after run() returns,
+//     or leave threads running: the library may be unloaded once the run is over;
+//   - call exit(), install signal handlers, or change the process (cwd, environment, locale);
+//   - throw anything but a roachrun::Error subclass on purpose (other exceptions are reported
+//     as "unexpected error" and still fail the step).
+//
+// Errors: throw StepError (the step could not do what it was asked), let DbError/ConnectError
+// from a Connection through, or ParamError from StepType::check at validation time. The core
+// catches them at the step boundary, marks the step failed, reports its message (with known
+// secrets masked), its SQLSTATE for a DbError, and skips the rest. On Ctrl-C, in-flight
+// statements are cancelled (a DbError 57014 surfaces) and interrupted() becomes true: a long
+// step polls it and returns early.
 #pragma once
 
 #include <atomic>
@@ -55,12 +84,19 @@ class ROACHRUN_API StepContext {
   // and backoff are added to the step's status line.
   TransactionStats transaction(const std::function<void(Connection&)>& op);
   TransactionStats transaction(const std::function<void(Connection&)>& op, const RetryPolicy& policy);
+  // With hooks of the step's own, e.g. resolve_ambiguous to make an ambiguous COMMIT safe to
+  // retry; log, interrupted and stats are filled in from this context (log/interrupted if unset).
+  TransactionStats transaction(const std::function<void(Connection&)>& op, const RetryPolicy& policy,
+                               RetryHooks hooks);
 
  protected:
   virtual void add_transaction_stats(const TransactionStats& stats) = 0;
 };
 
 // One kind of step a plugin offers, e.g. "transfer" in plugin "bank" (used as bank.transfer).
+// Plain data: the core copies it out of the plugin's factory and keeps the library loaded as long
+// as the StepType (its std::functions are plugin code) lives. `run` and `check` must be callable
+// any number of times and keep no state between calls that a scenario could observe.
 struct StepType {
   std::string name;
   std::string doc;  // one line, shown by `roachrun plugins`

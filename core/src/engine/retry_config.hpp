@@ -1,6 +1,8 @@
 // The `retry:` mapping, at scenario level (the default for every step) and on a step.
 //
-//   retry: {max_retries: 3, base_backoff: 100ms, max_backoff: 10s, seed: 42}
+//   retry: {max_retries: 3, base_backoff: 100ms, max_backoff: 10s, budget: 30s, seed: 42,
+//           protocol: rollback | savepoint,
+//           isolation: serializable | repeatable_read | read_committed | server_default}
 #pragma once
 
 #include <string>

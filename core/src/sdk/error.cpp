@@ -49,14 +49,43 @@ DbError::DbError(std::string sqlstate, std::string server_message, const std::st
     : StepError(describe_db_error(sqlstate, server_message, context)),
       sqlstate_(std::move(sqlstate)),
       server_message_(std::move(server_message)) {}
+DbError::DbError(std::string sqlstate, std::string server_message, const std::string& what, full_message_tag)
+    : StepError(what), sqlstate_(std::move(sqlstate)), server_message_(std::move(server_message)) {}
 DbError::~DbError() = default;
 
-RetriesExhausted::RetriesExhausted(int attempts, const DbError& last)
+namespace {
+std::string attempts_text(int attempts) {
+  const int retries = attempts - 1;
+  return std::to_string(attempts) + (attempts == 1 ? " attempt (" : " attempts (") + std::to_string(retries) +
+         (retries == 1 ? " retry)" : " retries)");
+}
+}  // namespace
+
+RetriesExhausted::RetriesExhausted(int attempts, const DbError& last, const std::string& error_class,
+                                   const std::string& limit)
     : DbError(last.sqlstate(), last.server_message(),
-              "transaction did not succeed after " + std::to_string(attempts) + " attempts (" +
-                  std::to_string(attempts - 1) + " retries); retries exhausted, last error"),
+              "transaction did not succeed after " + attempts_text(attempts) + (limit.empty() ? "" : " " + limit) +
+                  "; retries exhausted; last error (" + error_class + ")"),
       attempts_(attempts) {}
 RetriesExhausted::~RetriesExhausted() = default;
+
+namespace {
+std::string ambiguous_text(int attempts, const DbError& last, const std::string& advice) {
+  std::string where = last.sqlstate() == "40003" ? "the server could not tell whether the transaction completed"
+                                                 : "the connection was lost while COMMIT was in flight";
+  std::string s = "outcome unknown after " + attempts_text(attempts) + ": " + where +
+                  ", so the transaction may or may not have committed and was not retried; last error (ambiguous): " +
+                  last.server_message();
+  if (!last.sqlstate().empty()) s += " (SQLSTATE " + last.sqlstate() + ")";
+  if (!advice.empty()) s += "; " + advice;
+  return s;
+}
+}  // namespace
+
+AmbiguousCommit::AmbiguousCommit(int attempts, const DbError& last, const std::string& advice)
+    : DbError(last.sqlstate(), last.server_message(), ambiguous_text(attempts, last, advice), full_message_tag{}),
+      attempts_(attempts) {}
+AmbiguousCommit::~AmbiguousCommit() = default;
 
 ConnectError::ConnectError(std::string endpoint, const std::string& message)
     : Error(ErrorKind::connection, message), endpoint_(std::move(endpoint)) {}

@@ -1,0 +1,524 @@
+// The retry helper (roachrun/retry.hpp) against the real PostgreSQL server of the test binary,
+// with every class of failure made to happen for real: forced and genuine serialization
+// failures, deadlocks, a killed backend, a connection dropped at COMMIT (through a TCP proxy).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "roachrun/connection.hpp"
+#include "roachrun/error.hpp"
+#include "roachrun/retry.hpp"
+#include "support/tcp_proxy.hpp"
+#include "support/test_server.hpp"
+
+namespace roachrun::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+int count_of(const std::string& s, const std::string& part) {
+  int n = 0;
+  for (auto at = s.find(part); at != std::string::npos; at = s.find(part, at + part.size())) ++n;
+  return n;
+}
+
+void force_serialization_failure(Connection& c) {
+  c.exec("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
+}
+
+// A logger whose lines the test reads back.
+struct CapturedLog {
+  std::ostringstream text;
+  std::shared_ptr<spdlog::logger> logger = [this] {
+    auto l = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+    l->set_pattern("%l %v");
+    l->set_level(spdlog::level::debug);
+    return l;
+  }();
+  std::string str() {
+    logger->flush();
+    return text.str();
+  }
+};
+
+class Retry : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    database_ = TestServer::get().create_database("retryx");
+    Connection c = root();
+    c.exec("CREATE TABLE t (id INT PRIMARY KEY, attempt INT NOT NULL)");
+    c.exec("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL)");
+    c.exec("INSERT INTO accounts VALUES (1, 1000), (2, 1000)");
+  }
+  Connection root() const { return TestServer::get().connect("root", database_); }
+  // A connection through `proxy`, optionally pretending to be CockroachDB (its version() says so).
+  Connection through(const TcpProxy& proxy, bool fake_cockroach = false) const {
+    auto options = TestServer::get().options("root", database_);
+    for (auto& [k, v] : options)
+      if (k == "port") v = std::to_string(proxy.port());
+    if (fake_cockroach) {
+      Connection c = root();
+      c.exec("CREATE SCHEMA IF NOT EXISTS fake");
+      c.exec("CREATE OR REPLACE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
+             "$$SELECT 'CockroachDB CCL v23.1.11 (fake, for tests)'::text$$");
+      // Before pg_catalog in the search path, fake.version() answers the unqualified version().
+      options.emplace_back("options", "-csearch_path=fake,public,pg_catalog");
+    }
+    return Connection::open(options, "proxied");
+  }
+  std::int64_t committed(const std::string& sql) { return root().exec(sql).integer(0, 0); }
+  std::int64_t rows_in_t() { return committed("SELECT count(*) FROM t"); }
+
+  static RetryHooks quick(std::vector<milliseconds>* sleeps, spdlog::logger* log = nullptr) {
+    RetryHooks hooks;
+    hooks.sleep = [sleeps](milliseconds d) { sleeps->push_back(d); };
+    hooks.log = log;
+    return hooks;
+  }
+
+  std::string database_;
+};
+
+// --- protocols ---------------------------------------------------------------------------------
+
+struct ProtocolCase {
+  RetryProtocol protocol;
+  int failures;
+};
+
+class ForcedRetries : public Retry, public ::testing::WithParamInterface<ProtocolCase> {};
+
+TEST_P(ForcedRetries, AbsorbedUnderEitherProtocol) {
+  const auto [protocol, failures] = GetParam();
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy);
+  RetryPolicy policy;
+  policy.protocol = protocol;
+  policy.seed = 3;
+  int attempts = 0;
+  std::vector<milliseconds> sleeps;
+  TransactionStats stats = run_transaction(
+      conn,
+      [&](Connection& c) {
+        ++attempts;
+        c.query("INSERT INTO t VALUES (1, $1)", attempts);
+        if (attempts <= failures) force_serialization_failure(c);
+      },
+      policy, quick(&sleeps));
+  EXPECT_EQ(stats.attempts, failures + 1);
+  EXPECT_EQ(stats.retries, failures);
+  EXPECT_EQ(sleeps.size(), static_cast<size_t>(failures));
+  EXPECT_EQ(rows_in_t(), 1);
+  EXPECT_EQ(committed("SELECT attempt FROM t"), failures + 1);
+  EXPECT_FALSE(conn.in_transaction());
+
+  const std::string sent = proxy.client_bytes();
+  // SERIALIZABLE by default, each attempt its own BEGIN on PostgreSQL under both protocols.
+  EXPECT_EQ(count_of(sent, "BEGIN ISOLATION LEVEL SERIALIZABLE"), failures + 1) << sent;
+  EXPECT_EQ(count_of(sent, "ROLLBACK TO SAVEPOINT"), 0);
+  EXPECT_EQ(count_of(sent, "COMMIT"), 1);
+  if (protocol == RetryProtocol::savepoint) {
+    EXPECT_EQ(count_of(sent, "SAVEPOINT cockroach_restart") - count_of(sent, "RELEASE SAVEPOINT cockroach_restart"),
+              failures + 1);
+    EXPECT_EQ(count_of(sent, "RELEASE SAVEPOINT cockroach_restart"), 1);
+  } else {
+    EXPECT_EQ(count_of(sent, "cockroach_restart"), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, ForcedRetries,
+                         ::testing::Values(ProtocolCase{RetryProtocol::rollback, 0}, ProtocolCase{RetryProtocol::rollback, 1},
+                                           ProtocolCase{RetryProtocol::rollback, 3}, ProtocolCase{RetryProtocol::savepoint, 0},
+                                           ProtocolCase{RetryProtocol::savepoint, 1},
+                                           ProtocolCase{RetryProtocol::savepoint, 3}));
+
+TEST_F(Retry, SavepointProtocolRunsTheOperationInsideTheSavepoint) {
+  Connection conn = root();
+  RetryPolicy policy;
+  policy.protocol = RetryProtocol::savepoint;
+  std::vector<milliseconds> sleeps;
+  run_transaction(
+      conn,
+      [](Connection& c) {
+        c.exec("INSERT INTO t VALUES (1, 1)");
+        c.exec("ROLLBACK TO SAVEPOINT cockroach_restart");  // fails (3B001) unless the helper set it
+        c.exec("INSERT INTO t VALUES (2, 1)");
+      },
+      policy, quick(&sleeps));
+  EXPECT_EQ(rows_in_t(), 1);
+  EXPECT_EQ(committed("SELECT id FROM t"), 2);
+}
+
+TEST_F(Retry, SavepointProtocolOnPostgresRestartsWithAFreshSnapshot) {
+  // A genuine serialization failure: this transaction read row 1, another one changed it and
+  // committed, then this one updates it. ROLLBACK TO SAVEPOINT would keep the old snapshot and
+  // fail the same way on every retry; the helper restarts with ROLLBACK and BEGIN on PostgreSQL.
+  root().exec("INSERT INTO t VALUES (1, 0)");
+  Connection conn = root();
+  Connection other = root();
+  RetryPolicy policy;
+  policy.protocol = RetryProtocol::savepoint;
+  CapturedLog log;
+  std::vector<milliseconds> sleeps;
+  int attempts = 0;
+  TransactionStats stats = run_transaction(
+      conn,
+      [&](Connection& c) {
+        ++attempts;
+        c.exec("SELECT attempt FROM t WHERE id = 1");
+        if (attempts == 1) other.exec("UPDATE t SET attempt = attempt + 100 WHERE id = 1");
+        c.exec("UPDATE t SET attempt = attempt + 1 WHERE id = 1");
+      },
+      policy, quick(&sleeps, log.logger.get()));
+  EXPECT_EQ(stats.attempts, 2);
+  EXPECT_EQ(committed("SELECT attempt FROM t WHERE id = 1"), 101);
+  const std::string text = log.str();
+  EXPECT_TRUE(contains(text, "could not serialize access")) << text;
+  EXPECT_TRUE(contains(text, "restart with ROLLBACK and BEGIN")) << text;
+
+  // Said once per process, not once per retry.
+  CapturedLog second;
+  attempts = 0;
+  run_transaction(
+      conn,
+      [&](Connection& c) {
+        if (++attempts <= 2) force_serialization_failure(c);
+      },
+      policy, quick(&sleeps, second.logger.get()));
+  EXPECT_FALSE(contains(second.str(), "restart with ROLLBACK and BEGIN")) << second.str();
+}
+
+TEST_F(Retry, SavepointProtocolOnCockroachRollsBackToTheSavepoint) {
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy, /*fake_cockroach=*/true);
+  ASSERT_TRUE(conn.dialect().is_cockroach());
+  RetryPolicy policy;
+  policy.protocol = RetryProtocol::savepoint;
+  int attempts = 0;
+  std::vector<milliseconds> sleeps;
+  TransactionStats stats = run_transaction(
+      conn,
+      [&](Connection& c) {
+        ++attempts;
+        c.query("INSERT INTO t VALUES (1, $1)", attempts);
+        if (attempts <= 2) force_serialization_failure(c);
+      },
+      policy, quick(&sleeps));
+  EXPECT_EQ(stats.attempts, 3);
+  EXPECT_EQ(committed("SELECT attempt FROM t"), 3);
+  const std::string sent = proxy.client_bytes();
+  EXPECT_EQ(count_of(sent, "BEGIN ISOLATION LEVEL SERIALIZABLE"), 1) << "one transaction, rewound twice";
+  EXPECT_EQ(count_of(sent, "ROLLBACK TO SAVEPOINT cockroach_restart"), 2);
+  EXPECT_EQ(count_of(sent, "RELEASE SAVEPOINT cockroach_restart"), 1);
+}
+
+TEST_F(Retry, SerializationFailureAtCommitRestartsEvenUnderCockroachSavepoints) {
+  // A deferred constraint trigger raises 40001 when COMMIT checks it, on the first commit only. A
+  // failed COMMIT ends the transaction: there is no savepoint left to roll back to, so even
+  // CockroachDB's protocol must start over with BEGIN.
+  Connection setup = root();
+  setup.exec("CREATE SEQUENCE commits");
+  setup.exec(
+      "CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+      "IF nextval('commits') <= 1 THEN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'commit conflict'; END IF; "
+      "RETURN NULL; END$$");
+  setup.exec(
+      "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+      "EXECUTE FUNCTION fail_commit()");
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy, /*fake_cockroach=*/true);
+  RetryPolicy policy;
+  policy.protocol = RetryProtocol::savepoint;
+  std::vector<milliseconds> sleeps;
+  int attempts = 0;
+  TransactionStats stats = run_transaction(
+      conn, [&](Connection& c) { c.query("INSERT INTO t VALUES (1, $1)", ++attempts); }, policy, quick(&sleeps));
+  EXPECT_EQ(stats.attempts, 2);
+  EXPECT_EQ(committed("SELECT attempt FROM t"), 2);
+  const std::string sent = proxy.client_bytes();
+  EXPECT_EQ(count_of(sent, "BEGIN ISOLATION LEVEL SERIALIZABLE"), 2) << sent;
+  EXPECT_EQ(count_of(sent, "ROLLBACK TO SAVEPOINT"), 0) << sent;
+}
+
+TEST_F(Retry, InterruptDuringBackoffRollsBackUnderEitherProtocol) {
+  for (bool cockroach : {false, true}) {
+    SCOPED_TRACE(cockroach ? "savepoint, CockroachDB" : "rollback, PostgreSQL");
+    TcpProxy proxy(TestServer::get().port());
+    Connection conn = through(proxy, cockroach);
+    RetryPolicy policy;
+    policy.protocol = cockroach ? RetryProtocol::savepoint : RetryProtocol::rollback;
+    std::atomic<bool> interrupted{false};
+    std::optional<bool> open_during_backoff;
+    RetryHooks hooks;
+    hooks.interrupted = &interrupted;
+    hooks.sleep = [&](milliseconds) {
+      open_during_backoff = conn.in_transaction();
+      interrupted = true;  // Ctrl-C in the middle of the sleep
+      throw Interrupted();
+    };
+    int attempts = 0;
+    EXPECT_THROW(run_transaction(
+                     conn,
+                     [&](Connection& c) {
+                       ++attempts;
+                       c.exec("INSERT INTO t VALUES (7, 1)");
+                       force_serialization_failure(c);
+                     },
+                     policy, hooks),
+                 Interrupted);
+    EXPECT_EQ(attempts, 1);
+    ASSERT_TRUE(open_during_backoff.has_value());
+    // Only CockroachDB's savepoint protocol keeps the transaction over the sleep...
+    EXPECT_EQ(*open_during_backoff, cockroach);
+    // ...and Ctrl-C rolls it back all the same.
+    EXPECT_FALSE(conn.in_transaction());
+    EXPECT_EQ(rows_in_t(), 0);
+  }
+}
+
+// --- isolation, budget ------------------------------------------------------------------------
+
+TEST_F(Retry, RunsAtTheIsolationLevelOfThePolicy) {
+  Connection conn = root();
+  const std::pair<Isolation, const char*> cases[] = {{Isolation::serializable, "serializable"},
+                                                     {Isolation::repeatable_read, "repeatable read"},
+                                                     {Isolation::read_committed, "read committed"},
+                                                     {Isolation::server_default, "read committed"}};
+  for (const auto& [isolation, expected] : cases) {
+    RetryPolicy policy;
+    policy.isolation = isolation;
+    std::string seen;
+    run_transaction(conn, [&](Connection& c) { seen = c.exec("SHOW transaction_isolation").text(0, 0); }, policy);
+    EXPECT_EQ(seen, expected) << to_string(isolation);
+  }
+}
+
+TEST_F(Retry, TimeBudgetStopsRetriesBeforeMaxRetries) {
+  Connection conn = root();
+  RetryPolicy policy;
+  policy.max_retries = 50;
+  policy.base_backoff = milliseconds(20);  // retry n sleeps 20 ms * 2^n * [0.5, 1.5)
+  policy.budget = milliseconds(400);
+  int attempts = 0;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run_transaction(conn, [&](Connection& c) {
+      ++attempts;
+      force_serialization_failure(c);
+    }, policy);
+    FAIL() << "succeeded";
+  } catch (const RetriesExhausted& e) {
+    EXPECT_TRUE(contains(e.what(), "within its time budget of 400 ms; retries exhausted")) << e.what();
+    EXPECT_EQ(e.attempts(), attempts);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, milliseconds(400)) << "a sleep went past the budget";
+  EXPECT_GE(attempts, 2);
+  EXPECT_LE(attempts, 5);  // 40 + 80 + 160 ms at least before the 4th retry's 320: never 50
+  EXPECT_FALSE(conn.in_transaction());
+}
+
+// --- real failures -----------------------------------------------------------------------------
+
+TEST_F(Retry, ContendingTransfersAtSerializableAreRetriedAndConserveTheTotal) {
+  constexpr int kThreads = 6, kTransfers = 25;
+  std::atomic<int> retries{0}, serialization_failures{0}, deadlocks{0}, committed_transfers{0};
+  std::vector<std::thread> threads;
+  std::mutex log_mutex;
+  std::string logs;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Connection conn = TestServer::get().connect("root", database_);
+      CapturedLog log;
+      RetryPolicy policy;
+      policy.max_retries = 100;
+      policy.base_backoff = milliseconds(1);
+      policy.max_backoff = milliseconds(20);
+      RetryHooks hooks;
+      hooks.log = log.logger.get();
+      for (int i = 0; i < kTransfers; ++i) {
+        const int from = (t + i) % 2 + 1, to = 3 - from, amount = 1 + (t * 7 + i) % 13;
+        TransactionStats stats = run_transaction(
+            conn,
+            [&](Connection& c) {
+              const std::int64_t balance = c.query("SELECT balance FROM accounts WHERE id = $1", from).integer(0, 0);
+              std::this_thread::sleep_for(milliseconds(1));  // widen the window other transfers race into
+              if (balance < amount) return;
+              c.query("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, from);
+              c.query("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, to);
+            },
+            policy, hooks);
+        retries += stats.retries;
+        ++committed_transfers;
+      }
+      const std::string text = log.str();
+      serialization_failures += count_of(text, "SQLSTATE 40001");
+      deadlocks += count_of(text, "SQLSTATE 40P01");
+      std::lock_guard lock(log_mutex);
+      logs += text;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(committed_transfers.load(), kThreads * kTransfers);
+  EXPECT_EQ(committed("SELECT sum(balance) FROM accounts"), 2000);
+  EXPECT_GE(committed("SELECT min(balance) FROM accounts"), 0);
+  EXPECT_GT(serialization_failures.load(), 0) << "no 40001 at SERIALIZABLE under contention?";
+  EXPECT_EQ(retries.load(), serialization_failures.load() + deadlocks.load());
+  std::cout << "[ measure  ] " << kThreads << " threads x " << kTransfers << " transfers: " << serialization_failures
+            << " serialization failures (40001), " << deadlocks << " deadlocks (40P01), all absorbed\n";
+}
+
+TEST_F(Retry, DeadlockBetweenOppositeTransfersIsRetriedAndBothApply) {
+  std::barrier both_debited(2);
+  std::atomic<int> deadlocks{0};
+  auto transfer = [&](int from, int to, int amount) {
+    Connection conn = TestServer::get().connect("root", database_);
+    CapturedLog log;
+    RetryPolicy policy;
+    policy.base_backoff = milliseconds(5);
+    RetryHooks hooks;
+    hooks.log = log.logger.get();
+    int attempt = 0;
+    run_transaction(
+        conn,
+        [&](Connection& c) {
+          c.query("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, from);
+          if (++attempt == 1) both_debited.arrive_and_wait();  // each holds one row, wants the other
+          c.query("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, to);
+        },
+        policy, hooks);
+    deadlocks += count_of(log.str(), "SQLSTATE 40P01 (retryable)");
+  };
+  std::thread a(transfer, 1, 2, 100), b(transfer, 2, 1, 30);
+  a.join();
+  b.join();
+  EXPECT_EQ(deadlocks.load(), 1) << "exactly one of the two is the deadlock's victim";
+  EXPECT_EQ(committed("SELECT balance FROM accounts WHERE id = 1"), 930);
+  EXPECT_EQ(committed("SELECT balance FROM accounts WHERE id = 2"), 1070);
+}
+
+TEST_F(Retry, BackendKilledBeforeCommitIsRetriedOnANewConnection) {
+  Connection conn = root();
+  Connection killer = root();
+  CapturedLog log;
+  std::vector<milliseconds> sleeps;
+  std::vector<std::int64_t> pids;
+  TransactionStats stats = run_transaction(
+      conn,
+      [&](Connection& c) {
+        pids.push_back(c.exec("SELECT pg_backend_pid()").integer(0, 0));
+        c.query("INSERT INTO t VALUES (1, $1)", static_cast<int>(pids.size()));
+        if (pids.size() == 1) {
+          killer.query("SELECT pg_terminate_backend($1::int, 5000)", pids.back());
+          c.exec("SELECT 1");  // the session is gone
+        }
+      },
+      RetryPolicy{}, quick(&sleeps, log.logger.get()));
+  EXPECT_EQ(stats.attempts, 2);
+  ASSERT_EQ(pids.size(), 2u);
+  EXPECT_NE(pids[0], pids[1]) << "not a new connection";
+  EXPECT_TRUE(conn.is_ok());
+  EXPECT_EQ(committed("SELECT attempt FROM t WHERE id = 1"), 2);
+  EXPECT_TRUE(contains(log.str(), "(connection lost)")) << log.str();
+}
+
+// --- ambiguous results -------------------------------------------------------------------------
+
+class Ambiguous : public Retry, public ::testing::WithParamInterface<TcpProxy::CommitFault> {};
+
+TEST_P(Ambiguous, ResolvedThroughWhatTheTransactionWrote) {
+  const bool commit_happened = GetParam() == TcpProxy::CommitFault::drop_reply;
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy);
+  CapturedLog log;
+  std::vector<milliseconds> sleeps;
+  RetryHooks hooks = quick(&sleeps, log.logger.get());
+  int resolutions = 0;
+  hooks.resolve_ambiguous = [&](Connection& c) {
+    ++resolutions;
+    return c.exec("SELECT count(*) FROM t WHERE id = 1").integer(0, 0) == 1;
+  };
+  int attempts = 0;
+  proxy.arm(GetParam());
+  TransactionStats stats = run_transaction(
+      conn,
+      [&](Connection& c) {
+        ++attempts;
+        c.query("INSERT INTO t VALUES (1, $1)", attempts);
+      },
+      RetryPolicy{}, hooks);
+  EXPECT_TRUE(proxy.fired());
+  EXPECT_EQ(resolutions, 1);
+  EXPECT_EQ(attempts, commit_happened ? 1 : 2) << "committed: done; not committed: retried";
+  EXPECT_EQ(stats.attempts, attempts);
+  EXPECT_EQ(rows_in_t(), 1) << "applied exactly once";
+  EXPECT_EQ(committed("SELECT attempt FROM t"), attempts);
+  EXPECT_GE(proxy.connections(), 2) << "resolved on a fresh connection";
+  EXPECT_TRUE(contains(log.str(), commit_happened ? "did commit" : "did not commit")) << log.str();
+}
+
+TEST_P(Ambiguous, WithoutAResolverFailsAndIsNotRetried) {
+  const bool commit_happened = GetParam() == TcpProxy::CommitFault::drop_reply;
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy);
+  std::vector<milliseconds> sleeps;
+  RetryHooks hooks = quick(&sleeps);
+  hooks.ambiguous_advice = "do something";
+  int attempts = 0;
+  proxy.arm(GetParam());
+  try {
+    run_transaction(conn, [&](Connection& c) {
+      ++attempts;
+      c.exec("INSERT INTO t VALUES (1, 1)");
+    }, RetryPolicy{}, hooks);
+    FAIL() << "succeeded";
+  } catch (const AmbiguousCommit& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::step);
+    EXPECT_EQ(e.sqlstate(), "08006");
+    EXPECT_EQ(e.attempts(), 1);
+    EXPECT_TRUE(contains(e.what(), "outcome unknown")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "; do something")) << e.what();
+  }
+  EXPECT_EQ(attempts, 1);
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_EQ(rows_in_t(), commit_happened ? 1 : 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(CommitFaults, Ambiguous,
+                         ::testing::Values(TcpProxy::CommitFault::drop_reply, TcpProxy::CommitFault::drop_commit),
+                         [](const auto& test_info) {
+                           return test_info.param == TcpProxy::CommitFault::drop_reply ? std::string("CommitHappenedReplyLost")
+                                                                                  : std::string("CommitNeverArrived");
+                         });
+
+TEST_F(Retry, StatementCompletionUnknownIsAmbiguous) {
+  Connection conn = root();
+  std::vector<milliseconds> sleeps;
+  int attempts = 0;
+  try {
+    run_transaction(conn, [&](Connection& c) {
+      ++attempts;
+      c.exec("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40003', MESSAGE = 'result is ambiguous'; END$$");
+    }, RetryPolicy{}, quick(&sleeps));
+    FAIL() << "succeeded";
+  } catch (const AmbiguousCommit& e) {
+    EXPECT_EQ(e.sqlstate(), "40003");
+    EXPECT_TRUE(contains(e.what(), "could not tell whether the transaction completed")) << e.what();
+  }
+  EXPECT_EQ(attempts, 1);
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_FALSE(conn.in_transaction());
+}
+
+}  // namespace
+}  // namespace roachrun::test

@@ -1,0 +1,141 @@
+#include "support/tcp_proxy.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace roachrun::test {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("tcp proxy: " + what + ": " + std::strerror(errno)); }
+
+bool send_all(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    ssize_t w = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void close_both(int a, int b) {
+  ::shutdown(a, SHUT_RDWR);
+  ::shutdown(b, SHUT_RDWR);
+  ::close(a);
+  ::close(b);
+}
+
+}  // namespace
+
+TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) fail("socket");
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail("bind");
+  if (::listen(listen_fd_, 16) < 0) fail("listen");
+  socklen_t len = sizeof addr;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) fail("getsockname");
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stop_ = true;
+  acceptor_.join();
+  for (auto& t : pumps_) t.join();
+  ::close(listen_fd_);
+}
+
+void TcpProxy::arm(CommitFault fault) {
+  fired_ = false;
+  fault_ = static_cast<int>(fault);
+}
+
+std::string TcpProxy::client_bytes() const {
+  std::lock_guard lock(mutex_);
+  return sent_;
+}
+
+int TcpProxy::count_sent(const std::string& text) const {
+  const std::string all = client_bytes();
+  int n = 0;
+  for (auto at = all.find(text); at != std::string::npos; at = all.find(text, at + text.size())) ++n;
+  return n;
+}
+
+void TcpProxy::accept_loop() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(upstream_port_));
+    if (server < 0 || ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+      if (server >= 0) ::close(server);
+      ::close(client);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ++connections_;
+    pumps_.emplace_back([this, client, server] { pump(client, server); });
+  }
+}
+
+void TcpProxy::pump(int client, int server) {
+  char buf[65536];
+  while (!stop_) {
+    pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    if (::poll(p, 2, 50) <= 0) continue;
+    if (p[0].revents) {
+      ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      const std::string chunk(buf, static_cast<std::size_t>(n));
+      {
+        std::lock_guard lock(mutex_);
+        sent_ += chunk;
+      }
+      if (chunk.find("COMMIT") != std::string::npos && fault_ != static_cast<int>(CommitFault::none)) {
+        const auto fault = static_cast<CommitFault>(fault_.exchange(static_cast<int>(CommitFault::none)));
+        if (fault == CommitFault::drop_reply) {
+          send_all(server, chunk.data(), chunk.size());
+          // The server replies only once the COMMIT has been executed: wait for that, then lose it.
+          pollfd r{server, POLLIN, 0};
+          if (::poll(&r, 1, 10'000) > 0) (void)::recv(server, buf, sizeof buf, 0);
+        }
+        fired_ = true;
+        close_both(client, server);
+        return;
+      }
+      if (!send_all(server, chunk.data(), chunk.size())) break;
+    }
+    if (p[1].revents) {
+      ssize_t n = ::recv(server, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      if (!send_all(client, buf, static_cast<std::size_t>(n))) break;
+    }
+  }
+  close_both(client, server);
+}
+
+}  // namespace roachrun::test

@@ -1,0 +1,61 @@
+// A loopback TCP proxy between libpq and the test server, for injecting faults a real network
+// has: it forwards bytes both ways, records what clients sent (the statements, in clear: the
+// tests connect with sslmode=disable), and can be armed to drop the connection at COMMIT.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace roachrun::test {
+
+class TcpProxy {
+ public:
+  enum class CommitFault {
+    none,
+    // Forward the message holding COMMIT, wait for the server's first reply bytes (so the
+    // commit has happened), drop them and close both sides: committed, but the reply is lost.
+    drop_reply,
+    // Close both sides instead of forwarding the message holding COMMIT: the server sees the
+    // client vanish inside the transaction and rolls it back.
+    drop_commit,
+  };
+
+  // Listens on 127.0.0.1, a free port, and forwards each connection to upstream_port there.
+  explicit TcpProxy(int upstream_port);
+  ~TcpProxy();
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+
+  int port() const noexcept { return port_; }
+  // The next client message holding "COMMIT" (on any connection) triggers `fault`, once.
+  void arm(CommitFault fault);
+  // True once an armed fault went off.
+  bool fired() const noexcept { return fired_.load(); }
+  // Connections accepted so far.
+  int connections() const noexcept { return connections_.load(); }
+  // Everything clients sent, all connections, in arrival order.
+  std::string client_bytes() const;
+  // How many times `text` occurs in client_bytes().
+  int count_sent(const std::string& text) const;
+
+ private:
+  void accept_loop();
+  void pump(int client, int server);
+
+  int listen_fd_ = -1;
+  int upstream_port_ = 0;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> fault_{0};
+  std::atomic<bool> fired_{false};
+  std::atomic<int> connections_{0};
+  mutable std::mutex mutex_;
+  std::string sent_;
+  std::vector<std::thread> pumps_;
+  std::thread acceptor_;
+};
+
+}  // namespace roachrun::test
