@@ -12,9 +12,19 @@
 namespace roachrun::test {
 
 RunningCommand::RunningCommand(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  start(ROACHRUN_BIN, args, env, "");
+}
+
+RunningCommand::RunningCommand(const std::string& program, const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env, const std::string& cwd) {
+  start(program, args, env, cwd);
+}
+
+void RunningCommand::start(const std::string& program, const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env, const std::string& cwd) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv_strings = {ROACHRUN_BIN};
+  std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_strings) argv.push_back(a.data());
@@ -36,6 +46,7 @@ RunningCommand::RunningCommand(const std::vector<std::string>& args, const std::
     dup2(err_pipe[1], STDERR_FILENO);
     int null_fd = open("/dev/null", O_RDONLY);
     dup2(null_fd, STDIN_FILENO);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -99,6 +110,11 @@ CommandResult RunningCommand::wait() {
 
 CommandResult roachrun(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   return RunningCommand(args, env).wait();
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env, const std::string& cwd) {
+  return RunningCommand(program, args, env, cwd).wait();
 }
 
 std::string plugin_dir() { return ROACHRUN_PLUGIN_DIR; }

@@ -21,6 +21,9 @@ struct CommandResult {
 class RunningCommand {
  public:
   RunningCommand(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+  // Any program (not the build's roachrun), started in `cwd` (empty: this process's).
+  RunningCommand(const std::string& program, const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env, const std::string& cwd);
   ~RunningCommand();
   RunningCommand(const RunningCommand&) = delete;
   RunningCommand& operator=(const RunningCommand&) = delete;
@@ -32,6 +35,9 @@ class RunningCommand {
   CommandResult wait();
 
  private:
+  void start(const std::string& program, const std::vector<std::string>& args,
+             const std::map<std::string, std::string>& env, const std::string& cwd);
+
   pid_t pid_ = -1;
   int out_fd_ = -1, err_fd_ = -1;
   std::string out_, err_;
@@ -43,6 +49,10 @@ class RunningCommand {
 
 // roachrun with `args` (the binary is prepended), to completion.
 CommandResult roachrun(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// `program` with `args` in `cwd` (empty: this process's), to completion.
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env = {}, const std::string& cwd = "");
 
 // Bundled plugins of this build: pass as {"--plugin-dir", plugin_dir()} is not needed (the
 // binary finds them beside itself) but a test may use it to be explicit.

@@ -197,6 +197,17 @@ TEST(PluginRegistry, WrongAbiIsRefusedBeforeItsFactoryRuns) {
   EXPECT_TRUE(fs::exists(marker));
 }
 
+TEST(PluginRegistry, NewerMinorVersionLoads) {
+  const fs::path path = test::fixture_plugin("newer_minor");
+  PluginRegistry registry;
+  EXPECT_TRUE(registry.load_library(path));
+  EXPECT_TRUE(registry.problems().empty()) << registry.problems()[0].reason;
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  EXPECT_EQ(registry.plugins()[0].name, "newer_minor");
+  EXPECT_EQ(registry.plugins()[0].path, path);
+  EXPECT_NE(registry.find("newer_minor.noop"), nullptr);
+}
+
 TEST(PluginRegistry, LibraryWithoutRoachrunExportsIsRefusedWithoutLoadingIt) {
   test::TempDir tmp;
   const fs::path marker = tmp.path() / "constructor-ran";

@@ -1,7 +1,11 @@
 // RAII access to a PostgreSQL-protocol server (PostgreSQL or CockroachDB) through libpq.
 //
 // Values always travel as query parameters ($1, $2, ...); identifiers that come from a scenario
-// go through escape_identifier(). A Connection is not thread-safe: use one per thread.
+// go through escape_identifier(). A Connection is not thread-safe: use one per thread (a step
+// that starts threads opens their connections with Connection::open and
+// StepContext::connection_options). Errors are exceptions, never return codes: DbError for an
+// error reply (with its SQLSTATE), ConnectError when a connection cannot be made. Their messages
+// quote the server and never include a password.
 #pragma once
 
 #include <cstdint>

@@ -70,7 +70,8 @@ inline ParamSpec optional_param(std::string name, ParamType type, std::string do
 }
 
 // Read-only view of one step's validated parameters. Accessors throw StepError only on a
-// programming error (asking for an undeclared parameter or the wrong type).
+// programming error (asking for an undeclared parameter or the wrong type). Const and immutable:
+// safe to read from several threads; valid only during the step's run().
 class ROACHRUN_API Params {
  public:
   explicit Params(Value values);

@@ -6,9 +6,16 @@
 //   ROACHRUN_PLUGIN(describe)
 //
 // The library must be built against these headers (roachrun_add_plugin in CMake does it). The
-// host reads the ABI stamp first and refuses a library stamped with another SDK major version;
-// only then does it call the factory. The library stays loaded as long as anything it created
-// (a StepType's functions) lives.
+// host reads the ABI stamp first and refuses a library stamped with another SDK major version,
+// naming both versions and the library's path; a different minor version of the same major loads
+// (minor versions only add to the SDK). Only then does it call the factory. The library stays
+// loaded as long as anything it created (a StepType's functions) lives.
+//
+// The factory is called once per process, on the main thread, while plugins are loaded -- also
+// for `roachrun plugins` and `roachrun validate`. It must only describe: no database, no files,
+// no threads, no global state that outlives it. If it throws, the plugin is reported as not
+// loaded with the exception's message, and the other plugins still load. Static constructors of
+// the library run before the stamp can be checked: keep them trivial.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +29,7 @@
 
 namespace roachrun {
 
+// What a plugin offers. Plain data, copied by the host.
 struct PluginInfo {
   std::string name;  // the part before the dot in "bank.transfer"; [a-z][a-z0-9_]*
   std::string doc;   // one line

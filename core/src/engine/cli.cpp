@@ -1,5 +1,6 @@
 #include "engine/cli.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -8,10 +9,13 @@
 #include "engine/exit_status.hpp"
 #include "engine/logging.hpp"
 #include "engine/plugin_registry.hpp"
+#include "engine/redact.hpp"
+#include "engine/report.hpp"
 #include "engine/runner.hpp"
 #include "engine/scenario_loader.hpp"
 #include "engine/scenario_validator.hpp"
 #include "engine/signals.hpp"
+#include "engine/step_selection.hpp"
 #include "engine/target.hpp"
 #include "roachrun/sdk_version.hpp"
 
@@ -26,6 +30,10 @@ struct Options {
   std::vector<std::string> files;
   std::string target;
   std::vector<std::string> sets;
+  std::vector<std::string> reports;
+  std::vector<ReportSpec> report_specs;
+  StepSelection selection;
+  bool dry_run = false;
 };
 
 VarTable parse_sets(const std::vector<std::string>& sets) {
@@ -52,18 +60,24 @@ PluginRegistry& load_plugins(PluginRegistry& registry, const Options& options, s
 }
 
 // Loads and checks every file before anything runs; prints every problem of every file.
-std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry& registry) {
+// `invalid` (if given) gets each invalid file with its problems, for the reports.
+std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry& registry,
+                                   std::vector<InvalidFile>* invalid = nullptr) {
   const VarTable sets = parse_sets(options.sets);
   std::vector<ScenarioPlan> plans;
   std::vector<std::string> problems;
   for (const auto& file : options.files) {
+    InvalidFile bad{file, {}};
     try {
       plans.push_back(plan_scenario(load_scenario_file(file, sets), registry));
+      redactor().add_scenario(plans.back().scenario);
     } catch (const ScenarioInvalid& e) {
-      for (const auto& err : e.errors()) problems.push_back(err.what());
+      for (const auto& err : e.errors()) bad.messages.push_back(err.what());
     } catch (const ValidationError& e) {
-      problems.push_back(e.what());
+      bad.messages.push_back(e.what());
     }
+    problems.insert(problems.end(), bad.messages.begin(), bad.messages.end());
+    if (invalid && !bad.messages.empty()) invalid->push_back(std::move(bad));
   }
   if (!problems.empty()) {
     std::string all;
@@ -83,17 +97,57 @@ int command_validate(const Options& options, spdlog::logger& log) {
   return kExitOk;
 }
 
-int command_run(const Options& options, spdlog::logger& log) {
+// --dry-run: the steps as they would run, variables substituted, parameters as JSON. Known
+// secrets are masked here as everywhere.
+void print_plan(const ScenarioPlan& plan, const std::string& target_url) {
+  const Redactor& redact = redactor();
+  std::cout << "scenario " << plan.scenario.name << " (" << plan.scenario.file << ") on "
+            << redact.redact(target_url) << "\n";
+  for (const auto& step : plan.steps) {
+    std::cout << "  " << step.def->number << ". " << step.def->name << ": ";
+    if (!step.skip_reason.empty()) {
+      std::cout << "skipped (" << step.skip_reason << ")\n";
+      continue;
+    }
+    std::cout << step.def->type << " "
+              << redact.redact(step.params.all().dump(-1, ' ', false, Value::error_handler_t::replace))
+              << " on connection " << step.def->connection << "\n";
+  }
+}
+
+int command_run(const Options& options, spdlog::logger& log, RunRecord& record) {
   Interrupts& interrupts = Interrupts::install();
   PluginRegistry registry;
   load_plugins(registry, options, log);
   report_problems(registry, log);
-  auto plans = plan_all(options, registry);
+  auto plans = plan_all(options, registry, &record.invalid);
+  for (auto& plan : plans) {
+    apply_selection(plan, options.selection);
+    if (!options.selection.from.empty())
+      for (const auto& step : plan.steps)
+        if (step.skip_reason.rfind("before --from", 0) == 0)
+          log.info("{}: step {} ({}) skipped: before --from {}", plan.scenario.file, step.def->number, step.def->name,
+                   options.selection.from);
+  }
+
+  if (options.dry_run) {
+    for (const auto& plan : plans) {
+      print_plan(plan, options.target.empty() ? plan.scenario.target.url : options.target);
+      record.scenarios.push_back(not_run(plan, "dry run"));
+    }
+    log.info("dry run: {} scenario(s) valid; nothing was run", plans.size());
+    return kExitOk;
+  }
+
+  // Every scenario is in the record from the start, so a run that stops early still reports the
+  // ones it never reached.
+  for (const auto& plan : plans) record.scenarios.push_back(not_run(plan, "not run: an earlier scenario failed"));
 
   // Scenarios that name the same target share it: one local server per run, not per file.
   std::vector<std::pair<std::string, std::unique_ptr<Target>>> targets;
   Runner runner(log, std::cout, interrupts);
-  for (auto& plan : plans) {
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    auto& plan = plans[i];
     TargetDef def = plan.scenario.target;
     if (!options.target.empty()) def.url = options.target;
     std::string key = def.url + (def.secure ? "|secure|" + def.certs_dir + "|" + def.ca_key : "");
@@ -105,8 +159,8 @@ int command_run(const Options& options, spdlog::logger& log) {
       target = targets.back().second.get();
     }
     if (interrupts.flag()) throw Interrupted();
-    ScenarioOutcome outcome = runner.run(plan, *target);
-    if (outcome.exit_code != kExitOk) return outcome.exit_code;
+    record.scenarios[i] = runner.run(plan, *target);
+    if (record.scenarios[i].exit_code != kExitOk) return record.scenarios[i].exit_code;
   }
   return kExitOk;
 }
@@ -159,6 +213,11 @@ int cli_main(int argc, char** argv) {
   run->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
   run->add_option("--target", options.target, "'local' or a URL; overrides the scenarios' target:");
   run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
+  run->add_option("--report", options.reports, "junit=FILE or json=FILE: write a report, also on failure (repeatable)");
+  run->add_option("--only", options.selection.only, "NAME|INDEX: run only this step (repeatable)");
+  run->add_option("--from", options.selection.from, "NAME|INDEX: skip the steps before this one");
+  run->add_flag("--dry-run", options.dry_run,
+                "validate and print the steps as they would run; touch no database");
 
   auto* validate = app.add_subcommand("validate", "check scenario files fully without touching a database");
   validate->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
@@ -183,20 +242,36 @@ int cli_main(int argc, char** argv) {
 
   // Library code without a logger of its own (libpq notices) logs through the default one.
   spdlog::set_default_logger(log);
-  try {
-    if (run->parsed()) return command_run(options, *log);
-    if (validate->parsed()) return command_validate(options, *log);
-    return command_plugins(options, *log);
-  } catch (const ValidationError& e) {
-    std::cerr << e.message() << "\n";
-    return kExitInvalid;
-  } catch (const Error& e) {
-    log->error("{}", e.what());
-    return exit_code_for(e.kind());
-  } catch (const std::exception& e) {
-    log->critical("internal error: {}", e.what());
-    return kExitStepFailed;
-  }
+  // Known before anything can print it.
+  redactor().add_conninfo(options.target);
+
+  RunRecord record;
+  const auto start = std::chrono::steady_clock::now();
+  const int code = [&] {
+    try {
+      for (const auto& spec : options.reports) options.report_specs.push_back(parse_report_spec(spec));
+      if (run->parsed()) return command_run(options, *log, record);
+      if (validate->parsed()) return command_validate(options, *log);
+      return command_plugins(options, *log);
+    } catch (const ValidationError& e) {
+      std::cerr << redactor().redact(e.message()) << "\n";
+      return static_cast<int>(kExitInvalid);
+    } catch (const Error& e) {
+      log->error("{}", e.what());
+      if (record.invalid.empty()) record.error = redactor().redact(e.what());
+      return static_cast<int>(exit_code_for(e.kind()));
+    } catch (const std::exception& e) {
+      log->critical("internal error: {}", e.what());
+      record.error = redactor().redact(std::string("internal error: ") + e.what());
+      return static_cast<int>(kExitStepFailed);
+    }
+  }();
+  if (!run->parsed() || options.report_specs.empty()) return code;
+  record.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  record.exit_code = code;
+  // A report that cannot be written fails a run that otherwise passed.
+  if (!write_reports(options.report_specs, record, *log) && code == kExitOk) return kExitInvalid;
+  return code;
 }
 
 }  // namespace roachrun

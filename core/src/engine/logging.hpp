@@ -9,6 +9,7 @@
 namespace roachrun {
 
 // `level` is one of trace, debug, info, warn, error, off. Throws UsageError for anything else.
+// Known secrets (see redact.hpp) are masked in every line it writes.
 std::shared_ptr<spdlog::logger> make_stderr_logger(const std::string& level);
 
 }  // namespace roachrun

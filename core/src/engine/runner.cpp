@@ -6,6 +6,7 @@
 
 #include "engine/connection_pool.hpp"
 #include "engine/exit_status.hpp"
+#include "engine/redact.hpp"
 
 namespace roachrun {
 
@@ -56,7 +57,42 @@ std::string stats_text(const TransactionStats& s) {
   return text;
 }
 
+// The most specific SDK error type of `e`, for reports.
+std::string error_class(const Error& e) {
+  if (dynamic_cast<const RetriesExhausted*>(&e)) return "RetriesExhausted";
+  if (dynamic_cast<const AmbiguousCommit*>(&e)) return "AmbiguousCommit";
+  if (dynamic_cast<const DbError*>(&e)) return "DbError";
+  if (dynamic_cast<const StepError*>(&e)) return "StepError";
+  if (dynamic_cast<const ConnectError*>(&e)) return "ConnectError";
+  if (dynamic_cast<const Interrupted*>(&e)) return "Interrupted";
+  if (dynamic_cast<const ParamError*>(&e)) return "ParamError";
+  if (dynamic_cast<const ValidationError*>(&e)) return "ValidationError";
+  if (dynamic_cast<const PluginError*>(&e)) return "PluginError";
+  if (dynamic_cast<const UsageError*>(&e)) return "UsageError";
+  return "Error";
+}
+
+StepOutcome outcome_head(const PlannedStep& step) {
+  StepOutcome result;
+  result.number = step.def->number;
+  result.name = step.def->name;
+  result.type = step.def->type;
+  return result;
+}
+
 }  // namespace
+
+ScenarioOutcome not_run(const ScenarioPlan& plan, const std::string& reason) {
+  ScenarioOutcome outcome;
+  outcome.file = plan.scenario.file;
+  outcome.name = plan.scenario.name;
+  for (const PlannedStep& step : plan.steps) {
+    StepOutcome result = outcome_head(step);
+    result.skip_reason = reason;
+    outcome.steps.push_back(std::move(result));
+  }
+  return outcome;
+}
 
 Runner::Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts)
     : log_(log), out_(out), interrupts_(interrupts) {}
@@ -73,15 +109,15 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
   ConnectionPool pool(plan.scenario, target, interrupts_, log_);
   bool stopped = false;
   for (const PlannedStep& step : plan.steps) {
-    StepOutcome result;
-    result.number = step.def->number;
-    result.name = step.def->name;
-    result.type = step.def->type;
+    StepOutcome result = outcome_head(step);
     const std::string head = "[" + std::to_string(step.def->number) + "/" + std::to_string(total) + "] " + step.def->name +
                              (step.def->name == step.def->type ? "" : " (" + step.def->type + ")");
-    if (stopped || interrupts_.flag()) {
+    if (!step.skip_reason.empty() || stopped || interrupts_.flag()) {
       result.status = StepStatus::skipped;
-      log_.info("{}: skipped", head);
+      result.skip_reason = !step.skip_reason.empty() ? step.skip_reason
+                           : interrupts_.flag()      ? "interrupted"
+                                                     : "an earlier step failed";
+      log_.info("{}: skipped ({})", head, result.skip_reason);
       outcome.steps.push_back(std::move(result));
       continue;
     }
@@ -98,12 +134,14 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
       result.status = StepStatus::failed;
       // A statement cancelled by Ctrl-C surfaces as a DbError (57014): report the interruption.
       result.error_kind = interrupts_.flag() ? ErrorKind::interrupted : e.kind();
-      result.message = interrupts_.flag() ? "interrupted" : e.what();
+      result.error_class = interrupts_.flag() ? "Interrupted" : error_class(e);
+      result.message = interrupts_.flag() ? "interrupted" : redactor().redact(e.what());
       if (const auto* db = dynamic_cast<const DbError*>(&e)) result.sqlstate = db->sqlstate();
     } catch (const std::exception& e) {
       result.status = StepStatus::failed;
       result.error_kind = ErrorKind::step;
-      result.message = std::string("unexpected error: ") + e.what();
+      result.error_class = "std::exception";
+      result.message = redactor().redact(std::string("unexpected error: ") + e.what());
     }
     result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
     if (result.status == StepStatus::passed) {
@@ -118,9 +156,11 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
   }
   outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - scenario_start);
   if (outcome.exit_code == 0 && interrupts_.flag()) outcome.exit_code = kExitInterrupted;
-  int passed = 0;
+  int passed = 0, selected = 0;
+  for (const auto& s : plan.steps) selected += s.skip_reason.empty();
   for (const auto& s : outcome.steps) passed += s.status == StepStatus::passed;
-  log_.info("scenario {}: {} of {} steps passed in {} ms", plan.scenario.name, passed, total, outcome.duration.count());
+  log_.info("scenario {}: {} of {} steps passed in {} ms{}", plan.scenario.name, passed, total, outcome.duration.count(),
+            selected == total ? "" : " (" + std::to_string(selected) + " selected)");
   return outcome;
 }
 

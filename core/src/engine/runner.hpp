@@ -30,8 +30,10 @@ struct StepOutcome {
   std::chrono::milliseconds duration{0};
   TransactionStats transactions;  // summed over the step's transactions
   std::optional<ErrorKind> error_kind;
+  std::string error_class;  // the SDK error type: "DbError", "RetriesExhausted", "StepError", ...
   std::string sqlstate;
-  std::string message;
+  std::string message;      // with known secrets redacted
+  std::string skip_reason;  // why a skipped step did not run
 };
 
 struct ScenarioOutcome {
@@ -41,6 +43,10 @@ struct ScenarioOutcome {
   std::chrono::milliseconds duration{0};
   int exit_code = 0;
 };
+
+// The outcome of a scenario that never started (an earlier scenario failed, the run was
+// interrupted): every step skipped for `reason`.
+ScenarioOutcome not_run(const ScenarioPlan& plan, const std::string& reason);
 
 class Runner {
  public:

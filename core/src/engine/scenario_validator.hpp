@@ -17,6 +17,8 @@ struct PlannedStep {
   std::shared_ptr<const RegisteredStep> step;
   Params params{Value::object()};
   RetryPolicy retry;
+  // Set when the step is not to run (--only, --from): the runner reports it skipped, with this.
+  std::string skip_reason;
 };
 
 struct ScenarioPlan {

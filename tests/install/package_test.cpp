@@ -1,0 +1,47 @@
+// The Debian package, short of installing it into /usr (scripts/package.sh --install does that):
+// CPack builds it, its control data names the runtime dependencies, and its contents, unpacked
+// into a temporary directory (a relocated /usr), run: the packaged plugins load.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/command.hpp"
+#include "support/temp_dir.hpp"
+
+namespace roachrun::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
+  TempDir tmp;
+  auto cpack = run_program(ROACHRUN_CPACK_COMMAND, {"-G", "DEB", "--config", std::string(ROACHRUN_BINARY_DIR) +
+                                                                                 "/CPackConfig.cmake",
+                                                    "-B", tmp.path().string()});
+  ASSERT_EQ(cpack.exit_code, 0) << cpack.out << cpack.err;
+  fs::path deb;
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    if (e.path().extension() == ".deb") deb = e.path();
+  ASSERT_FALSE(deb.empty()) << cpack.out;
+  EXPECT_EQ(deb.filename().string().rfind("roachrun_", 0), 0u) << deb;
+
+  auto depends = run_program("/usr/bin/dpkg-deb", {"--field", deb.string(), "Depends", "Recommends"});
+  ASSERT_EQ(depends.exit_code, 0) << depends.err;
+  for (const char* dep : {"libpq5", "libyaml-cpp0.7", "libspdlog1.10", "libfmt9", "libssl3", "Recommends: postgresql-15"})
+    EXPECT_NE(depends.out.find(dep), std::string::npos) << dep << "\n" << depends.out;
+
+  const fs::path root = tmp.path() / "root";
+  auto extract = run_program("/usr/bin/dpkg-deb", {"-x", deb.string(), root.string()});
+  ASSERT_EQ(extract.exit_code, 0) << extract.err;
+  for (const char* file : {"usr/bin/roachrun", "usr/lib/libroachrun_sdk.so.1", "usr/lib/roachrun/plugins/libroachrun_bank.so",
+                           "usr/include/roachrun/roachrun.hpp", "usr/lib/cmake/roachrun/roachrun-config.cmake",
+                           "usr/share/roachrun/scenarios/bank-insecure.yaml"})
+    EXPECT_TRUE(fs::exists(root / file)) << file;
+  auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
+  EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;
+  for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client"})
+    EXPECT_NE(plugins.out.find(step), std::string::npos) << step << "\n" << plugins.out;
+}
+
+}  // namespace
+}  // namespace roachrun::test
