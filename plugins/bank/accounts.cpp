@@ -5,12 +5,11 @@
 
 #include <roachrun/error.hpp>
 
-#include "specs.hpp"
 
 namespace roachrun_bank {
 
 roachrun::ParamSpec table_param() {
-  return optional("table", roachrun::ParamType::string, "name of the accounts table", "accounts");
+  return roachrun::optional_param("table", roachrun::ParamType::string, "name of the accounts table", "accounts");
 }
 
 void check_table(const roachrun::Params& p) {

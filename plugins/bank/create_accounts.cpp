@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "accounts.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_bank {
@@ -74,7 +73,7 @@ roachrun::StepType create_accounts_step() {
       .doc = "Create the accounts table if needed and upsert [id, balance] rows, in one transaction",
       .params =
           {
-              required("rows", ParamType::rows,
+              roachrun::required_param("rows", ParamType::rows,
                        "accounts as [id, balance] pairs of whole numbers: [[1, 1000], [2, 250]]"),
               table_param(),
           },

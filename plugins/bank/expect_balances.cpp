@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include "accounts.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_bank {
@@ -87,7 +86,7 @@ roachrun::StepType expect_balances_step() {
       .doc = "Fail unless the accounts hold the given balances; lists every difference",
       .params =
           {
-              required("balances", ParamType::map, "expected balance per account id: {1: 900, 2: 350}"),
+              roachrun::required_param("balances", ParamType::map, "expected balance per account id: {1: 900, 2: 350}"),
               table_param(),
           },
       .run = run,

@@ -8,7 +8,6 @@
 
 #include "accounts.hpp"
 #include "force.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_bank {
@@ -41,11 +40,11 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
 roachrun::StepType force_retry_step() {
   using roachrun::ParamType;
-  roachrun::ParamSpec times = optional("times", ParamType::integer,
+  roachrun::ParamSpec times = roachrun::optional_param("times", ParamType::integer,
                                        "attempts to fail with a forced serialization failure (SQLSTATE 40001)", 1);
   times.min = 0;
   times.max = 1000;
-  roachrun::ParamSpec max_retries = optional(
+  roachrun::ParamSpec max_retries = roachrun::optional_param(
       "max_retries", ParamType::integer, "retries after a 40001 serialization failure (default: retry policy's, 3)");
   max_retries.min = 0;
   max_retries.max = 100;

@@ -8,7 +8,6 @@
 
 #include "accounts.hpp"
 #include "force.hpp"
-#include "specs.hpp"
 #include "steps.hpp"
 
 namespace roachrun_bank {
@@ -129,18 +128,18 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
 roachrun::StepType transfer_step() {
   using roachrun::ParamType;
-  roachrun::ParamSpec amount = required("amount", ParamType::integer, "amount to move");
+  roachrun::ParamSpec amount = roachrun::required_param("amount", ParamType::integer, "amount to move");
   amount.min = 1;
   // No default on purpose: when absent, the step's retry policy decides (3, like the tutorial,
   // unless the scenario's or the step's `retry:` says otherwise).
-  roachrun::ParamSpec max_retries = optional(
+  roachrun::ParamSpec max_retries = roachrun::optional_param(
       "max_retries", ParamType::integer, "retries after a 40001 serialization failure (default: retry policy's, 3)");
   max_retries.min = 0;
   max_retries.max = 100;
-  roachrun::ParamSpec id = optional("id", ParamType::string,
+  roachrun::ParamSpec id = roachrun::optional_param("id", ParamType::string,
                                     "transfer id: recorded in the ledger in the same transaction, so the transfer "
                                     "applies once and an ambiguous COMMIT can be resolved and retried");
-  roachrun::ParamSpec force_retries = optional(
+  roachrun::ParamSpec force_retries = roachrun::optional_param(
       "force_retries", ParamType::integer,
       "testing aid: fail the first N attempts with a real 40001 after the UPDATEs (as bank.force_retry)", 0);
   force_retries.min = 0;
@@ -150,12 +149,12 @@ roachrun::StepType transfer_step() {
       .doc = "Move an amount between two accounts in one SERIALIZABLE transaction, retried; exactly once with an id",
       .params =
           {
-              required("from", ParamType::integer, "account to take the amount from"),
-              required("to", ParamType::integer, "account to give the amount to"),
+              roachrun::required_param("from", ParamType::integer, "account to take the amount from"),
+              roachrun::required_param("to", ParamType::integer, "account to give the amount to"),
               amount,
               max_retries,
               id,
-              optional("ledger", ParamType::string, "table recording transfer ids (created if missing)", "transfers"),
+              roachrun::optional_param("ledger", ParamType::string, "table recording transfer ids (created if missing)", "transfers"),
               force_retries,
               table_param(),
           },
