@@ -26,14 +26,6 @@ std::string bank_scenario(const TempDir& dir, const std::string& database, const
                    "  - bank.create_accounts: {rows: [[1, 1000], [2, 250]]}\n" + steps);
 }
 
-std::string balances(const std::string& database) {
-  Connection c = TestServer::get().connect("root", database);
-  Result r = c.exec("SELECT id, balance FROM accounts ORDER BY id");
-  std::string s;
-  for (int i = 0; i < r.rows(); ++i) s += std::string(r.text(i, 0)) + "=" + std::string(r.text(i, 1)) + " ";
-  return s;
-}
-
 TEST(ExitCodes, InsufficientFundsFailsTheStepWithExitOneAndChangesNothing) {
   TempDir dir;
   std::string db = TestServer::get().create_database("funds");

@@ -23,14 +23,6 @@ int count_of(const std::string& s, const std::string& part) {
 
 const std::string kDemo = std::string(ROACHRUN_SOURCE_DIR) + "/scenarios/retry-demo.yaml";
 
-std::string balances(const std::string& database) {
-  Connection c = TestServer::get().connect("root", database);
-  Result r = c.exec("SELECT id, balance FROM accounts ORDER BY id");
-  std::string s;
-  for (int i = 0; i < r.rows(); ++i) s += std::string(r.text(i, 0)) + "=" + std::string(r.text(i, 1)) + " ";
-  return s;
-}
-
 TEST(RetryDemo, AbsorbsForcedRetriesThenReportsExhaustionWithExitOne) {
   auto r = roachrun({"run", kDemo, "--target", TestServer::get().url()});
   EXPECT_EQ(r.exit_code, 1) << r.err;

@@ -66,4 +66,12 @@ std::string TestServer::create_database(const std::string& prefix) {
 
 spdlog::logger& TestServer::log() { return *state().logger; }
 
+std::string balances(const std::string& database) {
+  Connection c = TestServer::get().connect("root", database);
+  Result r = c.exec("SELECT id, balance FROM accounts ORDER BY id");
+  std::string s;
+  for (int i = 0; i < r.rows(); ++i) s += std::string(r.text(i, 0)) + "=" + std::string(r.text(i, 1)) + " ";
+  return s;
+}
+
 }  // namespace roachrun::test

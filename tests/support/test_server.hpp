@@ -27,4 +27,8 @@ class TestServer {
   spdlog::logger& log();
 };
 
+// The accounts table of `database` as "id=balance id=balance ", ordered by id: what the bank
+// tests compare before and after a step.
+std::string balances(const std::string& database);
+
 }  // namespace roachrun::test
