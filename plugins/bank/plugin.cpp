@@ -7,9 +7,10 @@ namespace {
 
 roachrun::PluginInfo describe() {
   return {"bank",
-          "The tutorial's accounts table: create, print, transfer with retries, check, delete; forced retries",
+          "The tutorial's accounts table: create, print, transfer with retries, check, delete; forced retries; a concurrent workload with an audit",
           {roachrun_bank::create_accounts_step(), roachrun_bank::print_balances_step(), roachrun_bank::transfer_step(),
-           roachrun_bank::delete_accounts_step(), roachrun_bank::expect_balances_step(), roachrun_bank::force_retry_step()}};
+           roachrun_bank::delete_accounts_step(), roachrun_bank::expect_balances_step(), roachrun_bank::force_retry_step(),
+           roachrun_bank::workload_step(), roachrun_bank::audit_step()}};
 }
 
 }  // namespace

@@ -11,5 +11,7 @@ roachrun::StepType transfer_step();         // bank.transfer
 roachrun::StepType delete_accounts_step();  // bank.delete_accounts
 roachrun::StepType expect_balances_step();  // bank.expect_balances
 roachrun::StepType force_retry_step();      // bank.force_retry
+roachrun::StepType workload_step();         // bank.workload
+roachrun::StepType audit_step();            // bank.audit
 
 }  // namespace roachrun_bank

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include "accounts.hpp"
 #include "force.hpp"
 #include "steps.hpp"
+#include "transfer_funds.hpp"
 
 namespace roachrun_bank {
 
@@ -38,15 +40,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   // Asked before BEGIN: dialect() may run a query.
   const bool cockroach = conn.dialect().is_cockroach();
 
-  // No `SELECT ... FOR UPDATE` on the two rows (an earlier version locked them on PostgreSQL):
-  // the helper runs the transaction SERIALIZABLE by default on both engines, so two transfers
-  // racing on one account cannot both pass the funds check -- one of them fails with 40001 and
-  // its retry reads the new balance -- and transfers in opposite directions that deadlock (40P01)
-  // are retried too. A scenario that asks for a weaker `retry: {isolation: ...}` gets what it
-  // asked for, overdraft races included.
-  const std::string select = "SELECT balance FROM " + table + " WHERE id = $1";
-  const std::string debit = "UPDATE " + table + " SET balance = balance - $1 WHERE id = $2";
-  const std::string credit = "UPDATE " + table + " SET balance = balance + $1 WHERE id = $2";
+  // The statements of the tutorial's transfer_funds(), shared with bank.workload.
+  const TransferSql sql = TransferSql::for_table(table);
   const std::string record = "INSERT INTO " + ledger +
                              " (id, from_id, to_id, amount) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
   const std::string lookup = "SELECT from_id, to_id, amount FROM " + ledger + " WHERE id = $1";
@@ -69,6 +64,9 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
         "give the transfer an id: to make it safe to retry (check the balances before running it again)";
   }
 
+  const std::string from_text = std::to_string(from), to_text = std::to_string(to), amount_text = std::to_string(amount);
+  const TransferValues values{from_text.c_str(), to_text.c_str(), amount_text.c_str(), amount};
+
   bool already_applied = false;
   std::int64_t attempt = 0;
   // The helper owns BEGIN/COMMIT/ROLLBACK: a StepError thrown here rolls everything back, and a
@@ -90,27 +88,29 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
           already_applied = true;
           return;
         }
-        const roachrun::Result r = c.query(select, from);
-        if (r.rows() == 0) {
-          throw roachrun::StepError("account " + std::to_string(from) + " does not exist in table " + name +
-                                    ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
-        }
-        if (r.is_null(0, 0)) {
-          throw roachrun::StepError("account " + std::to_string(from) +
-                                    " has no balance (NULL): nothing was transferred");
-        }
-        const std::int64_t balance = r.integer(0, 0);
-        if (balance < amount) {
-          throw roachrun::StepError("insufficient funds in account " + std::to_string(from) + ": have " +
-                                    std::to_string(balance) + ", need " + std::to_string(amount));
-        }
-        if (c.query(debit, amount, from).affected_rows() == 0) {
-          throw roachrun::StepError("account " + std::to_string(from) +
-                                    " disappeared during the transfer: nothing was transferred");
-        }
-        if (c.query(credit, amount, to).affected_rows() == 0) {
-          throw roachrun::StepError("account " + std::to_string(to) + " does not exist in table " + name +
-                                    ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
+        std::int64_t balance = 0;
+        const TransferOutcome outcome = transfer_funds(
+            [&](TransferStatement st, int count, const char* const* texts) {
+              return c.exec(sql.text(st), std::vector<roachrun::Param>(texts, texts + count));
+            },
+            values, balance);
+        switch (outcome) {
+          case TransferOutcome::applied: break;
+          case TransferOutcome::no_source:
+            throw roachrun::StepError("account " + std::to_string(from) + " does not exist in table " + name +
+                                      ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
+          case TransferOutcome::no_balance:
+            throw roachrun::StepError("account " + std::to_string(from) +
+                                      " has no balance (NULL): nothing was transferred");
+          case TransferOutcome::insufficient_funds:
+            throw roachrun::StepError("insufficient funds in account " + std::to_string(from) + ": have " +
+                                      std::to_string(balance) + ", need " + std::to_string(amount));
+          case TransferOutcome::source_vanished:
+            throw roachrun::StepError("account " + std::to_string(from) +
+                                      " disappeared during the transfer: nothing was transferred");
+          case TransferOutcome::no_destination:
+            throw roachrun::StepError("account " + std::to_string(to) + " does not exist in table " + name +
+                                      ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
         }
         // Testing aid: fail after the work is done, as a conflicting transaction would at COMMIT.
         if (attempt <= force_retries) force_serialization_failure(c, cockroach, "forced retry (bank.transfer)");

@@ -11,7 +11,7 @@ TEST(Cli, VersionAndHelpExitZero) {
   auto version = roachrun({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_NE(version.out.find("roachrun 0."), std::string::npos) << version.out;
-  EXPECT_NE(version.out.find("plugin SDK 1."), std::string::npos) << version.out;
+  EXPECT_NE(version.out.find("plugin SDK 2."), std::string::npos) << version.out;
 
   auto help = roachrun({"--help"});
   EXPECT_EQ(help.exit_code, 0);

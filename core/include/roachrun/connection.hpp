@@ -51,7 +51,7 @@ inline Param param(Param p) { return p; }
 // The result of one statement; owns its PGresult.
 class ROACHRUN_API Result {
  public:
-  explicit Result(PGresult* res) noexcept;
+  explicit Result(PGresult* res = nullptr) noexcept;
   int rows() const noexcept;
   int columns() const noexcept;
   std::string column_name(int column) const;
@@ -85,6 +85,9 @@ class ROACHRUN_API Connection {
   // One statement with parameters (extended protocol). Throws DbError on an error reply and
   // ConnectError-free DbError with SQLSTATE 08006 if the connection is lost.
   Result exec(std::string_view sql, const std::vector<Param>& params = {});
+  // The same for a NUL-terminated statement without parameters (BEGIN, COMMIT, ...), without
+  // copying it: for hot loops.
+  Result exec(const char* sql);
   template <typename... Args>
   Result query(std::string_view sql, Args&&... args) {
     return exec(sql, std::vector<Param>{param(std::forward<Args>(args))...});
@@ -92,6 +95,30 @@ class ROACHRUN_API Connection {
   // Several statements separated by semicolons, no parameters (simple protocol). For scripts
   // written by the user, never for values.
   void exec_script(std::string_view sql);
+
+  // Prepared statements, for loops that run the same statements many times (one parse and plan
+  // per connection instead of one per call). A prepared statement lives as long as the session:
+  // after reconnect() it must be prepared again (compare native_handle() to notice).
+  // Throws DbError.
+  void prepare(const char* name, std::string_view sql, int parameters);
+  // Runs a prepared statement with `count` text values (nullptr = NULL). Allocates nothing but
+  // the PGresult libpq itself builds. Throws DbError.
+  Result exec_prepared(const char* name, int count, const char* const* values);
+
+  // Pipeline mode (libpq 14+): queue several statements, send them in one flight, then read
+  // their results in order -- one round trip for the lot. Between pipeline_enter() and
+  // pipeline_exit() only the queue/flush/read calls below may be used on this connection.
+  void pipeline_enter();
+  void pipeline_exit();
+  void queue(const char* sql);  // a statement without parameters
+  void queue_prepared(const char* name, int count, const char* const* values);
+  // Ends the flight with a sync point and sends it.
+  void pipeline_sync();
+  // Reads the results of a flight of `count` statements ended by pipeline_sync() into
+  // results[0..count). If a statement failed, the rest of the flight was skipped by the server:
+  // reads up to the sync point, then throws the first statement's DbError (the connection is
+  // then ready for the next flight). A lost connection throws DbError 08006.
+  void read_flight(Result* results, int count);
 
   // "quoted" identifier, safe to splice into SQL.
   std::string escape_identifier(std::string_view identifier) const;
@@ -121,6 +148,7 @@ class ROACHRUN_API Connection {
   Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
              std::string label);
   [[noreturn]] void throw_error(const PGresult* res, std::string_view sql) const;
+  void check(const Result& res) const;  // throws DbError unless res is a success
 
   std::unique_ptr<PGconn, Finish> conn_;
   std::vector<std::pair<std::string, std::string>> options_;

@@ -80,6 +80,15 @@ class ROACHRUN_API StepContext {
   virtual std::string_view step_name() const = 0;
   virtual std::string_view scenario_file() const = 0;
 
+  // Live progress of a long step (a workload's transfers/s): shown on stderr when it is a
+  // terminal (and not --quiet), or with `roachrun run --progress`. A step asks progress_enabled()
+  // before it spends anything on building lines; progress() writes one line. Main thread only.
+  virtual bool progress_enabled() const { return false; }
+  virtual void progress(std::string_view line) { (void)line; }
+  // The step's result as structured data (counts, rates, latencies): written into the JSON
+  // report's entry for the step as "result". A later call replaces an earlier one.
+  virtual void set_result(Value result) { (void)result; }
+
   // run_transaction on connection() with retry_policy() and this step's logger; the attempts
   // and backoff are added to the step's status line.
   TransactionStats transaction(const std::function<void(Connection&)>& op);

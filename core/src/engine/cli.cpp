@@ -3,6 +3,8 @@
 #include <chrono>
 #include <iostream>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -34,6 +36,7 @@ struct Options {
   std::vector<ReportSpec> report_specs;
   StepSelection selection;
   bool dry_run = false;
+  bool progress = false;
 };
 
 VarTable parse_sets(const std::vector<std::string>& sets) {
@@ -145,7 +148,9 @@ int command_run(const Options& options, spdlog::logger& log, RunRecord& record) 
 
   // Scenarios that name the same target share it: one local server per run, not per file.
   std::vector<std::pair<std::string, std::unique_ptr<Target>>> targets;
-  Runner runner(log, std::cout, interrupts);
+  // Live progress when asked for, or when a person is watching stderr (and did not ask for -q).
+  const bool progress = options.progress || (!options.quiet && isatty(STDERR_FILENO) == 1);
+  Runner runner(log, std::cout, interrupts, progress);
   for (std::size_t i = 0; i < plans.size(); ++i) {
     auto& plan = plans[i];
     TargetDef def = plan.scenario.target;
@@ -216,6 +221,8 @@ int cli_main(int argc, char** argv) {
   run->add_option("--report", options.reports, "junit=FILE or json=FILE: write a report, also on failure (repeatable)");
   run->add_option("--only", options.selection.only, "NAME|INDEX: run only this step (repeatable)");
   run->add_option("--from", options.selection.from, "NAME|INDEX: skip the steps before this one");
+  run->add_flag("--progress", options.progress,
+                "show long steps' progress on stderr every second (default: when stderr is a terminal)");
   run->add_flag("--dry-run", options.dry_run,
                 "validate and print the steps as they would run; touch no database");
 

@@ -29,6 +29,8 @@ Json step_json(const StepOutcome& step) {
     j["error"] = nullptr;
   }
   j["skip_reason"] = step.status == StepStatus::skipped ? Json(step.skip_reason) : Json(nullptr);
+  // A step's own structured result (e.g. bank.workload's rates and latencies), as it gave it.
+  if (!step.result.is_null()) j["result"] = step.result;
   return j;
 }
 

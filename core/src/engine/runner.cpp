@@ -1,5 +1,6 @@
 #include "engine/runner.hpp"
 
+#include <cstdio>
 #include <ostream>
 
 #include <spdlog/spdlog.h>
@@ -15,8 +16,15 @@ namespace {
 class RunningStep final : public StepContext {
  public:
   RunningStep(const PlannedStep& step, const ScenarioPlan& plan, ConnectionPool& pool, spdlog::logger& log,
-              std::ostream& out, const std::atomic<bool>& interrupted, TransactionStats& stats)
-      : step_(step), plan_(plan), pool_(pool), log_(log), out_(out), interrupted_(interrupted), stats_(stats) {}
+              std::ostream& out, const std::atomic<bool>& interrupted, bool progress, StepOutcome& outcome)
+      : step_(step),
+        plan_(plan),
+        pool_(pool),
+        log_(log),
+        out_(out),
+        interrupted_(interrupted),
+        progress_(progress),
+        outcome_(outcome) {}
 
   Connection& connection() override { return pool_.get(step_.def->connection); }
   Connection& connection(std::string_view name) override { return pool_.get(name); }
@@ -30,12 +38,23 @@ class RunningStep final : public StepContext {
   RetryPolicy retry_policy() const override { return step_.retry; }
   std::string_view step_name() const override { return step_.def->name; }
   std::string_view scenario_file() const override { return plan_.scenario.file; }
+  bool progress_enabled() const override { return progress_; }
+  void progress(std::string_view line) override {
+    if (!progress_) return;
+    log_.flush();  // keep the order of log lines and progress lines as they happened
+    std::string text(line);
+    text += '\n';
+    std::fwrite(text.data(), 1, text.size(), stderr);  // one write per line: never interleaved
+    std::fflush(stderr);
+  }
+  void set_result(Value result) override { outcome_.result = std::move(result); }
 
  protected:
   void add_transaction_stats(const TransactionStats& s) override {
-    stats_.attempts += s.attempts;
-    stats_.retries += s.retries;
-    stats_.backoff += s.backoff;
+    TransactionStats& stats = outcome_.transactions;
+    stats.attempts += s.attempts;
+    stats.retries += s.retries;
+    stats.backoff += s.backoff;
   }
 
  private:
@@ -45,7 +64,8 @@ class RunningStep final : public StepContext {
   spdlog::logger& log_;
   std::ostream& out_;
   const std::atomic<bool>& interrupted_;
-  TransactionStats& stats_;
+  bool progress_;
+  StepOutcome& outcome_;
 };
 
 std::string stats_text(const TransactionStats& s) {
@@ -94,8 +114,8 @@ ScenarioOutcome not_run(const ScenarioPlan& plan, const std::string& reason) {
   return outcome;
 }
 
-Runner::Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts)
-    : log_(log), out_(out), interrupts_(interrupts) {}
+Runner::Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts, bool progress)
+    : log_(log), out_(out), interrupts_(interrupts), progress_(progress) {}
 
 ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
   using clock = std::chrono::steady_clock;
@@ -124,7 +144,7 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
     log_.debug("{}: running", head);
     const auto start = clock::now();
     try {
-      RunningStep context(step, plan, pool, log_, out_, interrupts_.flag(), result.transactions);
+      RunningStep context(step, plan, pool, log_, out_, interrupts_.flag(), progress_, result);
       step.step->type.run(context, step.params);
       out_.flush();
       if (interrupts_.flag()) throw Interrupted();

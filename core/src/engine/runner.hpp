@@ -34,6 +34,7 @@ struct StepOutcome {
   std::string sqlstate;
   std::string message;      // with known secrets redacted
   std::string skip_reason;  // why a skipped step did not run
+  Value result;             // what the step handed to StepContext::set_result (null if nothing)
 };
 
 struct ScenarioOutcome {
@@ -50,13 +51,15 @@ ScenarioOutcome not_run(const ScenarioPlan& plan, const std::string& reason);
 
 class Runner {
  public:
-  Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts);
+  // `progress`: whether steps show live progress lines on stderr (see StepContext::progress).
+  Runner(spdlog::logger& log, std::ostream& out, Interrupts& interrupts, bool progress = false);
   ScenarioOutcome run(const ScenarioPlan& plan, const Target& target);
 
  private:
   spdlog::logger& log_;
   std::ostream& out_;
   Interrupts& interrupts_;
+  bool progress_;
 };
 
 }  // namespace roachrun

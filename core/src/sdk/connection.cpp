@@ -172,6 +172,72 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
   return res;
 }
 
+Result Connection::exec(const char* sql) {
+  Result res(PQexecParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0));
+  check(res);
+  return res;
+}
+
+void Connection::check(const Result& res) const {
+  ExecStatusType status = res.native_handle() ? PQresultStatus(res.native_handle()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_error(res.native_handle(), {});
+}
+
+void Connection::prepare(const char* name, std::string_view sql, int parameters) {
+  std::string text(sql);
+  check(Result(PQprepare(conn_.get(), name, text.c_str(), parameters, nullptr)));
+}
+
+Result Connection::exec_prepared(const char* name, int count, const char* const* values) {
+  Result res(PQexecPrepared(conn_.get(), name, count, values, nullptr, nullptr, 0));
+  check(res);
+  return res;
+}
+
+void Connection::pipeline_enter() {
+  if (PQenterPipelineMode(conn_.get()) != 1) throw_error(nullptr, {});
+}
+
+void Connection::pipeline_exit() {
+  if (PQexitPipelineMode(conn_.get()) != 1) throw_error(nullptr, {});
+}
+
+void Connection::queue(const char* sql) {
+  if (PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) throw_error(nullptr, {});
+}
+
+void Connection::queue_prepared(const char* name, int count, const char* const* values) {
+  if (PQsendQueryPrepared(conn_.get(), name, count, values, nullptr, nullptr, 0) != 1) throw_error(nullptr, {});
+}
+
+void Connection::pipeline_sync() {
+  // PQpipelineSync flushes in blocking mode; the explicit flush keeps that true whatever the
+  // libpq version does.
+  if (PQpipelineSync(conn_.get()) != 1 || PQflush(conn_.get()) != 0) throw_error(nullptr, {});
+}
+
+void Connection::read_flight(Result* results, int count) {
+  // Each statement's result is followed by a NULL that ends it; the flight ends with
+  // PGRES_PIPELINE_SYNC. The first error is kept and thrown once the sync point is reached, so
+  // the connection is ready for the next flight either way.
+  Result first_error;
+  for (int i = 0; i < count; ++i) {
+    Result res(PQgetResult(conn_.get()));
+    if (!res.native_handle()) throw_error(nullptr, {});  // the connection went away
+    const ExecStatusType status = PQresultStatus(res.native_handle());
+    if (status == PGRES_FATAL_ERROR && !first_error.native_handle()) first_error = std::move(res);
+    else if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) results[i] = std::move(res);
+    // PGRES_PIPELINE_ABORTED: skipped because an earlier statement failed.
+    while (PGresult* end = PQgetResult(conn_.get())) PQclear(end);
+  }
+  for (;;) {
+    Result res(PQgetResult(conn_.get()));
+    if (!res.native_handle()) throw_error(first_error.native_handle(), {});
+    if (PQresultStatus(res.native_handle()) == PGRES_PIPELINE_SYNC) break;
+  }
+  if (first_error.native_handle()) throw_error(first_error.native_handle(), {});
+}
+
 void Connection::exec_script(std::string_view sql) {
   std::string text(sql);
   // PQexec returns only the last result; an error stops the script and is what comes back.

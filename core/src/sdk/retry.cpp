@@ -16,7 +16,7 @@ namespace roachrun {
 
 namespace {
 
-constexpr const char* kSavepoint = "cockroach_restart";
+constexpr const char* kSavepoint = "cockroach_restart";  // spelled out in the statements below
 
 // Sleeps in short slices so Ctrl-C ends a long backoff promptly.
 void interruptible_sleep(std::chrono::milliseconds d, const std::atomic<bool>* interrupted) {
@@ -88,7 +88,8 @@ std::string_view to_string(Isolation i) noexcept {
   return "serializable";
 }
 
-std::string begin_statement(Isolation i) {
+namespace {
+const char* begin_sql(Isolation i) noexcept {
   switch (i) {
     case Isolation::serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE";
     case Isolation::repeatable_read: return "BEGIN ISOLATION LEVEL REPEATABLE READ";
@@ -97,6 +98,9 @@ std::string begin_statement(Isolation i) {
   }
   return "BEGIN";
 }
+}  // namespace
+
+std::string begin_statement(Isolation i) { return begin_sql(i); }
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, double unit) noexcept {
   double ms = std::ldexp(static_cast<double>(policy.base_backoff.count()), retry) * (unit + 0.5);
@@ -110,10 +114,12 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
   TransactionStats local;
   TransactionStats& stats = hooks.stats ? *hooks.stats : local;
   stats = TransactionStats{};
-  std::mt19937_64 rng(policy.seed ? *policy.seed : std::random_device{}());
+  // Seeded on the first retry only: most transactions commit at once, and a workload runs this
+  // once per transfer, so the common path stays free of allocations and system calls.
+  std::optional<std::mt19937_64> rng;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto start = clock::now();
-  const std::string begin = begin_statement(policy.isolation);
+  const char* const begin = begin_sql(policy.isolation);
   const bool savepoint = policy.protocol == RetryProtocol::savepoint;
 
   if (!conn.is_ok()) conn.reconnect();
@@ -130,15 +136,15 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
     try {
       if (!conn.is_ok()) conn.reconnect();
       if (restart_at_savepoint) {
-        conn.exec(std::string("ROLLBACK TO SAVEPOINT ") + kSavepoint);
+        conn.exec("ROLLBACK TO SAVEPOINT cockroach_restart");
       } else {
         conn.exec(begin);
-        if (savepoint) conn.exec(std::string("SAVEPOINT ") + kSavepoint);
+        if (savepoint) conn.exec("SAVEPOINT cockroach_restart");
       }
       restart_at_savepoint = false;
       op(conn);
       committing = true;
-      if (savepoint) conn.exec(std::string("RELEASE SAVEPOINT ") + kSavepoint);
+      if (savepoint) conn.exec("RELEASE SAVEPOINT cockroach_restart");
       at_commit = true;
       conn.exec("COMMIT");
       return stats;
@@ -188,7 +194,8 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
       // Retry, if allowed: this point is reached for retryable, connection lost, and an ambiguous
       // result known not to have committed.
       if (attempt > policy.max_retries) throw RetriesExhausted(attempt, e, std::string(to_string(cls)));
-      const auto delay = backoff_delay(policy, attempt, unit(rng));
+      if (!rng) rng.emplace(policy.seed ? *policy.seed : std::random_device{}());
+      const auto delay = backoff_delay(policy, attempt, unit(*rng));
       if (policy.budget) {
         const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
         if (spent + delay > *policy.budget) {

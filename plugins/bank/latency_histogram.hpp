@@ -1,0 +1,48 @@
+// Transfer latencies in microseconds, in log-linear buckets (HdrHistogram's layout): exact below
+// 64 us, then 32 buckets per power of two, so a quantile is off by at most 1/32 (3%).
+//
+// One writer (its client thread) and any number of readers (the progress line): the writer's
+// record() is a relaxed load and store per counter -- no locked instruction, no allocation --
+// and a reader sees each count whole, possibly one transfer behind.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace roachrun_bank {
+
+class LatencyHistogram {
+ public:
+  static constexpr int kBuckets = 64 + 31 * 32;  // up to 2^36 us (19 hours); longer is clamped
+
+  void record(std::uint64_t micros) noexcept {
+    bump(buckets_[index(micros)]);
+    if (micros > max_.load(std::memory_order_relaxed)) max_.store(micros, std::memory_order_relaxed);
+  }
+
+  // A copy of the counts, for quantiles over all clients and over an interval.
+  struct Snapshot {
+    std::array<std::uint64_t, kBuckets> counts{};
+    std::uint64_t max = 0;
+    std::uint64_t total() const noexcept;
+    // The latency under which a fraction q (0..1) of the recorded transfers fall, in microseconds:
+    // the middle of that bucket. 0 when empty.
+    double quantile(double q) const noexcept;
+    void add(const Snapshot& other) noexcept;       // this += other
+    void subtract(const Snapshot& older) noexcept;  // this -= older (an interval); max unchanged
+  };
+  void read_into(Snapshot& out) const noexcept;  // adds this histogram's counts to out
+
+  static int index(std::uint64_t micros) noexcept;
+  static double bucket_middle(int index) noexcept;
+
+ private:
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  std::array<std::atomic<std::uint64_t>, kBuckets> buckets_{};
+  std::atomic<std::uint64_t> max_{0};
+};
+
+}  // namespace roachrun_bank

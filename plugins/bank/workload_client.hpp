@@ -1,0 +1,97 @@
+// One client of bank.workload: a thread with its own connection that makes transfers until the
+// run stops, in one of the three protocols, retrying per the step's retry policy.
+//
+// The hot path -- pick accounts, send the statements, count -- allocates nothing and logs
+// nothing: values are formatted into fixed buffers, statements are prepared once per session,
+// counters are per-client atomics the progress line reads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <roachrun/connection.hpp>
+#include <roachrun/retry.hpp>
+
+#include "account_picker.hpp"
+#include "transfer_funds.hpp"
+#include "workload_config.hpp"
+#include "workload_stats.hpp"
+
+namespace roachrun_bank {
+
+// The statements of a run, built once for its tables and shared by all clients.
+struct WorkloadSql {
+  TransferSql transfer;  // bank.transfer's SELECT/UPDATE/UPDATE (tutorial and pipeline)
+  std::string record;    // the ledger row of a transfer, in its transaction
+  std::string single;    // the whole transfer (and its ledger row) as one statement
+  std::string lookup;    // is a transfer in the ledger? (after an ambiguous commit)
+  std::string begin;     // BEGIN at the run's isolation
+  std::string session;   // SET default_transaction_isolation for implicit transactions; may be empty
+  static WorkloadSql build(const WorkloadConfig& config, const std::string& quoted_table,
+                           const std::string& quoted_ledger);
+};
+
+class WorkloadClient {
+ public:
+  using Options = std::vector<std::pair<std::string, std::string>>;
+  WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
+                 RunControl& control, ClientStats& stats, FailureLog& failures);
+
+  // The thread's body: connects, makes transfers until control says stop. Never throws: an
+  // error that ends the run goes to control.fail().
+  void run() noexcept;
+
+ private:
+  enum class Result { applied, declined };
+
+  void connect();
+  void prepare_session();  // once per session: prepared statements, pipeline mode, isolation
+  void next_transfer() noexcept;
+  void wait_for_rate();
+
+  Result transfer_tutorial();
+  Result transfer_single();
+  Result transfer_pipeline();
+  void tutorial_body(roachrun::Connection& conn);
+
+  // single and pipeline: the retry loop run_transaction gives the tutorial protocol, with the
+  // same classification, policy and backoff. `attempt(during_commit)` makes one try.
+  template <typename Attempt>
+  Result with_retries(Attempt&& attempt);
+  bool ledger_has_transfer(roachrun::Connection& conn);
+  void rollback_pipeline() noexcept;
+  void sleep_backoff(std::chrono::milliseconds delay);
+
+  int index_;
+  const WorkloadConfig& config_;
+  const WorkloadSql& sql_;
+  Options options_;
+  RunControl& control_;
+  ClientStats& stats_;
+  FailureLog& failures_;
+  AccountPicker picker_;
+  Random jitter_;
+  std::optional<roachrun::Connection> conn_;  // opened by run(), on the client's own thread
+  PGconn* session_ = nullptr;  // the session prepare_session() ran on
+
+  // The transfer in flight, as text for its $n parameters.
+  TransferChoice choice_{};
+  char from_[24]{}, to_[24]{}, amount_[24]{}, id_[24]{};
+  std::int64_t next_id_ = 0;
+  TransferOutcome outcome_ = TransferOutcome::applied;
+
+  // run_transaction's arguments, built once: a std::function per transfer would allocate.
+  std::function<void(roachrun::Connection&)> op_;
+  roachrun::RetryHooks hooks_;
+  roachrun::TransactionStats txn_stats_;
+
+  std::chrono::steady_clock::time_point next_start_;
+  std::chrono::nanoseconds interval_{0};  // between transfers under a rate limit
+};
+
+}  // namespace roachrun_bank

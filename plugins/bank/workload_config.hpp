@@ -1,0 +1,58 @@
+// bank.workload's parameters, read once into plain data the client threads share read-only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <roachrun/params.hpp>
+#include <roachrun/retry.hpp>
+
+namespace roachrun_bank {
+
+// How one transfer travels; see plugins/bank/README.md.
+enum class WorkloadProtocol {
+  tutorial,  // BEGIN; SELECT; UPDATE; UPDATE; COMMIT -- five round trips, bank.transfer's code
+  single,    // one statement in an implicit transaction -- one round trip
+  pipeline,  // libpq pipeline mode: BEGIN..UPDATEs in one flight, then COMMIT/ROLLBACK -- two
+};
+
+enum class Distribution {
+  uniform,  // every account equally likely
+  skewed,   // 90% of transfers between the first max(2, accounts / 100) "hot" accounts
+};
+
+const char* to_string(WorkloadProtocol p) noexcept;
+const char* to_string(Distribution d) noexcept;
+
+struct WorkloadConfig {
+  std::int64_t accounts = 1000;
+  std::int64_t initial_balance = 1000;
+  std::int64_t amount = 10;  // each transfer moves a uniformly random amount in [1, amount]
+  int clients = 8;
+  std::optional<std::chrono::milliseconds> duration;  // stop at whichever of these comes first
+  std::optional<std::int64_t> transfers;
+  WorkloadProtocol protocol = WorkloadProtocol::tutorial;
+  std::uint64_t seed = 0;  // client i draws from seed + i
+  Distribution distribution = Distribution::uniform;
+  std::optional<std::int64_t> rate;  // transfers/s over all clients
+  bool ledger = false;
+  std::optional<std::int64_t> max_failures;
+  std::string table;         // as written; quoted where SQL is built
+  std::string ledger_table;  // table + "_ledger"
+  roachrun::RetryPolicy retry;  // the step's, with `isolation` applied
+
+  // The hot set of the skewed distribution.
+  std::int64_t hot_accounts() const noexcept { return accounts / 100 > 2 ? accounts / 100 : 2; }
+};
+
+// The parameter declarations of bank.workload.
+std::vector<roachrun::ParamSpec> workload_params();
+// Cross-parameter and choice checks at validation time; throws ParamError naming the parameter.
+void check_workload(const roachrun::Params& p);
+// The configuration of a validated step; `retry` is the step's retry policy.
+WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy retry);
+
+}  // namespace roachrun_bank

@@ -1,0 +1,47 @@
+#include "workload_stats.hpp"
+
+namespace roachrun_bank {
+
+void FailureLog::add(const std::string& sqlstate, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  ++counts_[sqlstate.empty() ? "unknown" : sqlstate];
+  if (first_.empty()) first_ = message;
+}
+
+std::map<std::string, std::uint64_t> FailureLog::by_sqlstate() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
+std::string FailureLog::first_message() const {
+  std::lock_guard lock(mutex_);
+  return first_;
+}
+
+void RunControl::fail(std::exception_ptr error) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!fatal_) fatal_ = std::move(error);
+  }
+  stop();
+}
+
+std::exception_ptr RunControl::fatal() const {
+  std::lock_guard lock(mutex_);
+  return fatal_;
+}
+
+void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& out) {
+  out = Totals{};
+  for (const auto& c : clients) {
+    out.committed += c->committed.get();
+    out.declined += c->declined.get();
+    out.retries += c->retries.get();
+    out.failures += c->failures.get();
+    out.unfinished += c->unfinished.get();
+    out.backoff_us += c->backoff_us.get();
+    c->latency.read_into(out.latency);
+  }
+}
+
+}  // namespace roachrun_bank

@@ -1,0 +1,89 @@
+// What the workload's clients count, and how the main thread adds it up.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "latency_histogram.hpp"
+
+namespace roachrun_bank {
+
+// A counter with one writer: a relaxed load and store, no locked instruction.
+class Counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+// One client's counters; aligned so two clients never share a cache line.
+struct alignas(64) ClientStats {
+  Counter committed;   // transfers applied and committed
+  Counter declined;    // refused for insufficient funds (nothing changed): the tutorial's semantics
+  Counter retries;     // attempts after the first, over all transfers
+  Counter failures;    // transfers that did not commit after their retries (or whose outcome is unknown)
+  Counter unfinished;  // transfers abandoned between retries when the run stopped
+  Counter backoff_us;  // time slept between attempts
+  LatencyHistogram latency;  // of committed and declined transfers, retries and backoff included
+};
+
+// Failures by SQLSTATE. Written only when a transfer fails: a mutex is fine there.
+class FailureLog {
+ public:
+  void add(const std::string& sqlstate, const std::string& message);
+  std::map<std::string, std::uint64_t> by_sqlstate() const;
+  std::string first_message() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::uint64_t> counts_;
+  std::string first_;
+};
+
+// Shared by the clients and the main thread: when to stop, and the first error that stops all.
+class RunControl {
+ public:
+  explicit RunControl(std::optional<std::int64_t> transfers) : limit_(transfers) {}
+
+  // A client asks before each transfer; false means stop (deadline, Ctrl-C, a fatal error, or
+  // the transfer count is used up).
+  bool claim() noexcept {
+    if (stop_.load(std::memory_order_relaxed)) return false;
+    if (limit_ && claimed_.fetch_add(1, std::memory_order_relaxed) >= *limit_) return false;
+    return true;
+  }
+  void stop() noexcept { stop_.store(true); }
+  bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  const std::atomic<bool>& stop_flag() const noexcept { return stop_; }
+
+  // The first fatal error of any client stops the run; later ones are dropped (they are almost
+  // always the same cause seen by another client).
+  void fail(std::exception_ptr error);
+  std::exception_ptr fatal() const;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> claimed_{0};
+  std::optional<std::int64_t> limit_;
+  mutable std::mutex mutex_;
+  std::exception_ptr fatal_;
+};
+
+// The clients' counters added up at one moment.
+struct Totals {
+  std::uint64_t committed = 0, declined = 0, retries = 0, failures = 0, unfinished = 0, backoff_us = 0;
+  LatencyHistogram::Snapshot latency;
+};
+void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& out);
+
+}  // namespace roachrun_bank
