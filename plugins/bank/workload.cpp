@@ -14,6 +14,7 @@
 #include "audit.hpp"
 #include "steps.hpp"
 #include "workload_client.hpp"
+#include "host_spread.hpp"
 #include "workload_config.hpp"
 #include "workload_schema.hpp"
 #include "workload_stats.hpp"
@@ -23,43 +24,6 @@ namespace roachrun_bank {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using Options = WorkloadClient::Options;
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
-    parts.push_back(text.substr(start, comma - start));
-  parts.push_back(text.substr(start));
-  return parts;
-}
-
-// A target that lists several hosts (postgresql://h1:26257,h2:26257/...) gets its clients spread
-// over them round-robin, client i on host i mod n -- as a load balancer would, and unlike libpq,
-// which would send every client to the first host that answers.
-std::vector<Options> spread_over_hosts(const Options& base, int clients, int& hosts) {
-  std::vector<std::string> host_list, hostaddr_list, port_list;
-  for (const auto& [key, value] : base) {
-    if (key == "host") host_list = split_list(value);
-    if (key == "hostaddr") hostaddr_list = split_list(value);
-    if (key == "port") port_list = split_list(value);
-  }
-  hosts = static_cast<int>(std::max(host_list.size(), hostaddr_list.size()));
-  std::vector<Options> out;
-  for (int i = 0; i < clients; ++i) {
-    Options options = base;
-    if (hosts > 1) {
-      for (auto& [key, value] : options) {
-        const auto pick = [&](const std::vector<std::string>& list) { return list[static_cast<std::size_t>(i) % list.size()]; };
-        if (key == "host" && host_list.size() > 1) value = pick(host_list);
-        if (key == "hostaddr" && hostaddr_list.size() > 1) value = pick(hostaddr_list);
-        if (key == "port" && port_list.size() > 1) value = pick(port_list);
-      }
-    }
-    out.push_back(std::move(options));
-  }
-  return out;
-}
 
 double ms(double micros) { return micros / 1000.0; }
 
@@ -151,7 +115,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
   const WorkloadSql sql = WorkloadSql::build(config, table, ledger);
   int hosts = 1;
-  std::vector<Options> options = spread_over_hosts(ctx.connection_options(""), config.clients, hosts);
+  std::vector<LibpqOptions> options = spread_over_hosts(ctx.connection_options(""), config.clients, hosts);
 
   RunControl control(config.transfers);
   FailureLog failures;
