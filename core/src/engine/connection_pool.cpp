@@ -34,8 +34,8 @@ Connection& ConnectionPool::get(std::string_view name) {
     return open.connection;
   }
   const ConnectionDef& c = def(name);
-  log_.debug("connecting '{}' as {} to database {} on {}", c.name, c.user, c.database, target_.describe());
   Connection conn = Connection::open(target_.options_for(c), c.name);
+  log_.debug("connected '{}' as {} to database {} on {}", c.name, conn.user(), conn.database(), target_.describe());
   std::uint64_t token = interrupts_.add(conn.native_handle());
   auto [it, inserted] = open_.emplace(std::string(name), std::make_unique<Open>(Open{std::move(conn), token}));
   return it->second->connection;

@@ -34,6 +34,9 @@ struct ConnectionDef {
   // application_name, connect_timeout, options).
   std::vector<std::pair<std::string, std::string>> libpq;
   SourceLocation where;
+  // The connection a scenario gets when it declares none: it takes the user and the database a
+  // target URL names (postgresql://me@host/mydb), and root/defaultdb only when the URL names none.
+  bool implicit = false;
 };
 
 struct StepDef {

@@ -151,9 +151,9 @@ class Loader {
 
   void load_connections(const YAML::Node& node, const YAML::Node& root) {
     if (!node) {
-      // Without connections: one, as the superuser on the default database, as the tutorial's
-      // `cockroach sql` shell would connect.
-      ConnectionDef def{"default", "root", "defaultdb", "", {}, yaml::location(file_, root)};
+      // Without connections: one, as the target URL's user on its database, else as the
+      // superuser on the default database, as the tutorial's `cockroach sql` shell would connect.
+      ConnectionDef def{"default", "root", "defaultdb", "", {}, yaml::location(file_, root), true};
       scenario_.connections.push_back(def);
       return;
     }

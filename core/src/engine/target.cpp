@@ -32,10 +32,15 @@ std::string get_option(const LibpqOptions& options, const std::string& key) {
 }  // namespace
 
 LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c, const TargetDef& target) {
+  // The implicit connection is the URL's own user and database, where it names them.
+  const std::string url_user = get_option(options, "user");
+  const std::string user = c.implicit && !url_user.empty() ? url_user : c.user;
+  const std::string database =
+      c.implicit && !get_option(options, "dbname").empty() ? get_option(options, "dbname") : c.database;
   // A password in the target URL belongs to the URL's user only.
-  if (!get_option(options, "user").empty() && get_option(options, "user") != c.user) set_option(options, "password", "");
-  set_option(options, "user", c.user);
-  set_option(options, "dbname", c.database);
+  if (!url_user.empty() && url_user != user) set_option(options, "password", "");
+  set_option(options, "user", user);
+  set_option(options, "dbname", database);
   if (!c.password.empty()) set_option(options, "password", c.password);
   for (const auto& [k, v] : c.libpq) set_option(options, k, v);
   if (target.secure) {
@@ -43,7 +48,7 @@ LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c, cons
       throw ConnectError(get_option(options, "host") + ":" + get_option(options, "port"),
                          "connection '" + c.name + "' asks for sslmode=disable but the target is secure: remove "
                          "sslmode=disable (from the connection or the target URL) or set target.secure: false");
-    apply_certs_dir(options, target.certs_dir, c.user);
+    apply_certs_dir(options, target.certs_dir, user);
   }
   if (get_option(options, "connect_timeout").empty()) set_option(options, "connect_timeout", "10");
   if (get_option(options, "application_name").empty()) set_option(options, "application_name", "roachrun");
