@@ -2,6 +2,7 @@
 // run bank` and pgbench do, with live progress, a summary, and an audit of the bank's invariants.
 #include <chrono>
 #include <cstdio>
+#include <latch>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,21 +34,35 @@ std::string fixed(double v, int decimals) {
   return buffer;
 }
 
-// The clients' threads: started together, stopped and joined on every way out of the step.
+// The clients' threads: each connects, then all start transferring together once every one is
+// connected (so the clock, like pgbench's, leaves connection set-up out); stopped and joined on
+// every way out of the step.
 class ClientThreads {
  public:
-  explicit ClientThreads(RunControl& control) : control_(control) {}
-  ~ClientThreads() { stop_and_join(); }
+  ClientThreads(RunControl& control, int clients) : control_(control), ready_(clients) {}
+  ~ClientThreads() {
+    go();
+    stop_and_join();
+  }
   void start(WorkloadClient& client) {
     running_.fetch_add(1);
     threads_.emplace_back([this, &client] {
-      client.run();
+      const bool connected = client.connect();
+      ready_.count_down();
+      go_.wait();
+      if (connected) client.run();
       const auto end = clock::now().time_since_epoch().count();
       auto last = last_end_.load();
       while (end > last && !last_end_.compare_exchange_weak(last, end)) {
       }
       running_.fetch_sub(1);
     });
+  }
+  // Waits until every client has connected (or failed to), then lets them all go.
+  void wait_until_ready() { ready_.wait(); }
+  void go() {
+    if (!released_) go_.count_down();
+    released_ = true;
   }
   bool running() const { return running_.load() > 0; }
   void stop_and_join() {
@@ -62,6 +77,9 @@ class ClientThreads {
   std::vector<std::thread> threads_;
   std::atomic<int> running_{0};
   std::atomic<clock::rep> last_end_{0};
+  std::latch ready_;
+  std::latch go_{1};
+  bool released_ = false;
 };
 
 // One progress line: the last interval's rate and latencies, the run's retries and failures.
@@ -134,9 +152,11 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
                                   : std::string());
 
   // The main thread watches: the deadline, Ctrl-C, the clients finishing, and a progress line a second.
-  ClientThreads threads(control);
-  const auto start = clock::now();
+  ClientThreads threads(control, config.clients);
   for (auto& client : clients) threads.start(*client);
+  threads.wait_until_ready();
+  const auto start = clock::now();
+  threads.go();
   const auto deadline = config.duration ? start + *config.duration : clock::time_point::max();
   auto next_progress = start + std::chrono::seconds(1);
   Totals before, now;
@@ -145,6 +165,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto t = clock::now();
     if (t >= deadline || ctx.interrupted().load()) control.stop();
+    // Past max_failures the step fails whatever comes next: no point running on.
+    if (config.max_failures && failures_so_far(stats) > static_cast<std::uint64_t>(*config.max_failures)) control.stop();
     if (ctx.progress_enabled() && t >= next_progress) {
       add_up(stats, now);
       ctx.progress(progress_line(std::chrono::duration<double>(t - start).count(),
@@ -166,7 +188,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   // The summary: stdout, as the step's output.
   const double rate = static_cast<double>(total.committed + total.declined) / elapsed;
   std::ostream& out = ctx.out();
-  out << "workload: protocol " << to_string(config.protocol) << ", " << config.clients << " clients, " << config.accounts
+  out << "workload: protocol " << to_string(config.protocol) << ", " << config.clients
+      << (config.clients == 1 ? " client, " : " clients, ") << config.accounts
       << " accounts, isolation " << roachrun::to_string(config.retry.isolation) << ", " << fixed(elapsed, 1) << " s\n";
   out << "transfers: " << total.committed << " committed (" << fixed(rate, 1) << "/s), " << total.declined
       << " declined (insufficient funds)";
@@ -219,7 +242,23 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
   // What failed the step, most fundamental first: the error that stopped the run, a broken
   // invariant, then too many failed transfers.
-  if (fatal) std::rethrow_exception(fatal);
+  if (fatal) {
+    const std::string audit_text =
+        audit.report ? "; the audit afterwards: " + describe(*audit.report, config.initial_balance)
+                     : "; the audit could not run: " + audit.could_not;
+    try {
+      std::rethrow_exception(fatal);
+    } catch (const roachrun::ConnectError& e) {
+      // Could not connect at the start: the target is unreachable (exit 3). Lost it during the
+      // run and could not get it back: the step failed (exit 1), after the audit.
+      if (!control.fatal_during_run()) throw;
+      throw roachrun::StepError("lost the target during the run and could not reconnect: " + std::string(e.what()) +
+                                audit_text);
+    } catch (const roachrun::DbError& e) {
+      if (!control.fatal_during_run()) throw;
+      throw roachrun::DbError(e.sqlstate(), e.server_message(), "the workload stopped" + audit_text);
+    }
+  }
   if (audit.report && !audit.report->ok())
     throw roachrun::StepError("audit " + describe(*audit.report, config.initial_balance));
   if (!audit.report) throw roachrun::StepError("the audit could not run: " + audit.could_not);

@@ -108,9 +108,15 @@ WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const Wo
   }
 }
 
-void WorkloadClient::connect() {
-  conn_.emplace(Connection::open(options_, "workload client " + std::to_string(index_ + 1)));
-  prepare_session();
+bool WorkloadClient::connect() noexcept {
+  try {
+    conn_.emplace(Connection::open(options_, "workload client " + std::to_string(index_ + 1)));
+    prepare_session();
+    return true;
+  } catch (...) {
+    control_.fail(std::current_exception());
+    return false;
+  }
 }
 
 void WorkloadClient::prepare_session() {
@@ -130,7 +136,6 @@ void WorkloadClient::prepare_session() {
 
 void WorkloadClient::run() noexcept {
   try {
-    connect();
     next_start_ = clock::now() + interval_ * index_ / std::max(1, config_.clients);  // staggered under a rate
     while (control_.claim()) {
       if (interval_.count() > 0) wait_for_rate();
@@ -157,7 +162,7 @@ void WorkloadClient::run() noexcept {
       }
     }
   } catch (...) {
-    control_.fail(std::current_exception());
+    control_.fail(std::current_exception(), /*during_run=*/true);
   }
   if (conn_ && conn_->is_ok() && conn_->in_transaction()) rollback_pipeline();
 }

@@ -42,14 +42,16 @@ class WorkloadClient {
   WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
                  RunControl& control, ClientStats& stats, FailureLog& failures);
 
-  // The thread's body: connects, makes transfers until control says stop. Never throws: an
-  // error that ends the run goes to control.fail().
+  // Opens the client's connection and prepares its session; false if it could not (the error
+  // went to control.fail()). Never throws.
+  bool connect() noexcept;
+  // Makes transfers until control says stop. Never throws: an error that ends the run goes to
+  // control.fail().
   void run() noexcept;
 
  private:
   enum class Result { applied, declined };
 
-  void connect();
   void prepare_session();  // once per session: prepared statements, pipeline mode, isolation
   void next_transfer() noexcept;
   void wait_for_rate();

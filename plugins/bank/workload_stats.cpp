@@ -18,12 +18,20 @@ std::string FailureLog::first_message() const {
   return first_;
 }
 
-void RunControl::fail(std::exception_ptr error) {
+void RunControl::fail(std::exception_ptr error, bool during_run) {
   {
     std::lock_guard lock(mutex_);
-    if (!fatal_) fatal_ = std::move(error);
+    if (!fatal_) {
+      fatal_ = std::move(error);
+      fatal_during_run_ = during_run;
+    }
   }
   stop();
+}
+
+bool RunControl::fatal_during_run() const {
+  std::lock_guard lock(mutex_);
+  return fatal_during_run_;
 }
 
 std::exception_ptr RunControl::fatal() const {
@@ -42,6 +50,16 @@ void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& ou
     out.backoff_us += c->backoff_us.get();
     c->latency.read_into(out.latency);
   }
+}
+
+}  // namespace roachrun_bank
+
+namespace roachrun_bank {
+
+std::uint64_t failures_so_far(const std::vector<std::unique_ptr<ClientStats>>& clients) {
+  std::uint64_t n = 0;
+  for (const auto& c : clients) n += c->failures.get();
+  return n;
 }
 
 }  // namespace roachrun_bank

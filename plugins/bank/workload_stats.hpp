@@ -68,8 +68,11 @@ class RunControl {
 
   // The first fatal error of any client stops the run; later ones are dropped (they are almost
   // always the same cause seen by another client).
-  void fail(std::exception_ptr error);
+  // `during_run`: the error came after the client had started transferring (not while it first
+  // connected): a target that was there and went away.
+  void fail(std::exception_ptr error, bool during_run = false);
   std::exception_ptr fatal() const;
+  bool fatal_during_run() const;
 
  private:
   std::atomic<bool> stop_{false};
@@ -77,6 +80,7 @@ class RunControl {
   std::optional<std::int64_t> limit_;
   mutable std::mutex mutex_;
   std::exception_ptr fatal_;
+  bool fatal_during_run_ = false;
 };
 
 // The clients' counters added up at one moment.
@@ -85,5 +89,6 @@ struct Totals {
   LatencyHistogram::Snapshot latency;
 };
 void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& out);
+std::uint64_t failures_so_far(const std::vector<std::unique_ptr<ClientStats>>& clients);
 
 }  // namespace roachrun_bank

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace roachrun::test {
 
@@ -35,22 +37,35 @@ void close_both(int a, int b) {
   ::close(b);
 }
 
-}  // namespace
-
-TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) fail("socket");
+// A socket listening on 127.0.0.1:port (0: a free port), or -1 with errno set.
+int open_listener(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
   int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail("bind");
-  if (::listen(listen_fd_, 16) < 0) fail("listen");
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || ::listen(fd, 64) < 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
+  listen_fd_ = open_listener(0);
+  if (listen_fd_ < 0) fail("listen");
+  sockaddr_in addr{};
   socklen_t len = sizeof addr;
   if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) fail("getsockname");
   port_ = ntohs(addr.sin_port);
+  listening_ = true;
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -58,7 +73,23 @@ TcpProxy::~TcpProxy() {
   stop_ = true;
   acceptor_.join();
   for (auto& t : pumps_) t.join();
-  ::close(listen_fd_);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+void TcpProxy::cut() {
+  const int cut_below = ++generation_;
+  auto open_before = [&] {
+    std::lock_guard lock(mutex_);
+    int n = 0;
+    for (const auto& [generation, count] : open_) if (generation < cut_below) n += count;
+    return n;
+  };
+  while (open_before() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+void TcpProxy::set_accepting(bool accepting) {
+  accepting_ = accepting;
+  while (listening_.load() != accepting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 void TcpProxy::arm(CommitFault fault) {
@@ -80,6 +111,19 @@ int TcpProxy::count_sent(const std::string& text) const {
 
 void TcpProxy::accept_loop() {
   while (!stop_) {
+    // Start or stop listening as set_accepting() asked (only this thread touches listen_fd_).
+    if (!accepting_ && listen_fd_ >= 0) {
+      ::close(listen_fd_);
+      listen_fd_ = -1;
+      listening_ = false;
+    } else if (accepting_ && listen_fd_ < 0) {
+      listen_fd_ = open_listener(port_);  // the same port again; retried if it is not free yet
+      listening_ = listen_fd_ >= 0;
+    }
+    if (listen_fd_ < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -98,13 +142,22 @@ void TcpProxy::accept_loop() {
     ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ++connections_;
-    pumps_.emplace_back([this, client, server] { pump(client, server); });
+    const int generation = generation_.load();
+    {
+      std::lock_guard lock(mutex_);
+      ++open_[generation];
+    }
+    pumps_.emplace_back([this, client, server, generation] {
+      pump(client, server, generation);
+      std::lock_guard lock(mutex_);
+      --open_[generation];
+    });
   }
 }
 
-void TcpProxy::pump(int client, int server) {
+void TcpProxy::pump(int client, int server, int generation) {
   char buf[65536];
-  while (!stop_) {
+  while (!stop_ && generation_.load() == generation) {
     pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
     if (::poll(p, 2, 50) <= 0) continue;
     if (p[0].revents) {

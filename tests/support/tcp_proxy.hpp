@@ -1,9 +1,11 @@
 // A loopback TCP proxy between libpq and the test server, for injecting faults a real network
 // has: it forwards bytes both ways, records what clients sent (the statements, in clear: the
-// tests connect with sslmode=disable), and can be armed to drop the connection at COMMIT.
+// tests connect with sslmode=disable), can be armed to drop the connection at COMMIT, and can
+// play a server that goes away: cut every open connection, refuse new ones, then come back.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,6 +38,12 @@ class TcpProxy {
   bool fired() const noexcept { return fired_.load(); }
   // Connections accepted so far.
   int connections() const noexcept { return connections_.load(); }
+  // Closes every connection open now, both sides, as a server that went away would; returns
+  // once they are closed. Connections accepted later are not affected.
+  void cut();
+  // false: close the listening socket, so new connections are refused (ECONNREFUSED) until
+  // set_accepting(true) listens again on the same port(). Returns once it is in effect.
+  void set_accepting(bool accepting);
   // Everything clients sent, all connections, in arrival order.
   std::string client_bytes() const;
   // How many times `text` occurs in client_bytes().
@@ -43,7 +51,7 @@ class TcpProxy {
 
  private:
   void accept_loop();
-  void pump(int client, int server);
+  void pump(int client, int server, int generation);
 
   int listen_fd_ = -1;
   int upstream_port_ = 0;
@@ -52,8 +60,12 @@ class TcpProxy {
   std::atomic<int> fault_{0};
   std::atomic<bool> fired_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> generation_{0};  // bumped by cut(): pumps of an older generation close
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> listening_{false};
   mutable std::mutex mutex_;
   std::string sent_;
+  std::map<int, int> open_;  // running pumps by generation (under mutex_)
   std::vector<std::thread> pumps_;
   std::thread acceptor_;
 };

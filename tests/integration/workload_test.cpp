@@ -1,0 +1,566 @@
+// bank.workload and bank.audit (issue 6) through the roachrun binary, on the real test server:
+// each protocol keeps the money under contention (checked with the test's own SQL), retries are
+// absorbed and failures reported, the audit catches a corrupted balance, bad parameters are
+// refused before anything runs, a target that goes away mid-run, progress lines, and clients
+// spread over several hosts.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "roachrun/error.hpp"
+#include "support/command.hpp"
+#include "support/tcp_proxy.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_server.hpp"
+
+namespace roachrun::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using ParamList = std::vector<std::pair<std::string, std::string>>;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+int lines_starting_with(const std::string& text, const std::string& prefix) {
+  int n = 0;
+  for (const auto& line : lines_of(text)) n += line.rfind(prefix, 0) == 0 ? 1 : 0;
+  return n;
+}
+
+// Waits for `cmd` at most `limit` (then kills it and fails the test), and collects it. The
+// process is only looked at (WNOWAIT) until then, so the pid is never signalled once reaped.
+CommandResult finish(RunningCommand& cmd, std::chrono::seconds limit = 120s) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(cmd.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0) break;
+    if (Clock::now() >= deadline) {
+      ADD_FAILURE() << "roachrun still running after " << limit.count() << " s; killed";
+      cmd.signal(SIGKILL);
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return cmd.wait();
+}
+
+// The steps of a scenario: one step of `type` with its parameters one per line, so a test can
+// tell the line and column of each value: the first parameter is on line `first_line`
+// (see Workload::scenario) and a value starts at column len(key) + 9.
+std::string step(const std::string& type, const ParamList& params, const std::string& step_retry = "") {
+  std::string s = "  - " + type + ":\n";
+  for (const auto& [k, v] : params) s += "      " + k + ": " + v + "\n";
+  if (!step_retry.empty()) s += "    retry: " + step_retry + "\n";
+  return s;
+}
+
+const char* kContentionRetry = "{max_retries: 20, base_backoff: 1ms, max_backoff: 20ms}";
+
+class Workload : public ::testing::Test {
+ protected:
+  void SetUp() override { database_ = TestServer::get().create_database("workload"); }
+
+  // Lines 1-4 are the header; the first step starts on line 5, its first parameter on line 6.
+  std::string scenario(const std::string& steps, const std::string& retry = "", const std::string& name = "s.yaml") {
+    return dir_.write(name, "scenario: workload\n"
+                            "connections:\n"
+                            "  app: {user: root, database: " + database_ + "}\n" +
+                                (retry.empty() ? "" : "retry: " + retry + "\n") + "steps:\n" + steps);
+  }
+  std::string url(int port = 0) const {
+    return "postgresql://root@127.0.0.1:" + std::to_string(port ? port : TestServer::get().port()) +
+           "/defaultdb?sslmode=disable";
+  }
+  // Runs the scenario file against `target` (the test server by default) with a JSON report.
+  CommandResult run(const std::string& file, std::vector<std::string> extra = {}, const std::string& target = "") {
+    std::vector<std::string> args = {"run", file, "--target", target.empty() ? url() : target, "--report",
+                                     "json=" + report_path().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunningCommand cmd(args);
+    return finish(cmd);
+  }
+  std::filesystem::path report_path() const { return dir_.path() / "report.json"; }
+  nlohmann::json report() const {
+    const std::string text = slurp(report_path());
+    if (text.empty()) return nlohmann::json::object();
+    return nlohmann::json::parse(text);
+  }
+  // The "result" of step `index` (0-based) of the last run's report (null if absent).
+  nlohmann::json result(std::size_t index = 0) const {
+    const auto j = report();
+    if (!j.contains("scenarios") || j["scenarios"].empty() || j["scenarios"][0]["steps"].size() <= index) return {};
+    const auto& s = j["scenarios"][0]["steps"][index];
+    return s.contains("result") ? s["result"] : nlohmann::json();
+  }
+  std::int64_t scalar(const std::string& sql) { return connect().exec(sql).integer(0, 0); }
+  Connection connect() { return TestServer::get().connect("root", database_); }
+  bool table_exists(const std::string& table) {
+    return connect().query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = $1", table)
+               .integer(0, 0) == 1;
+  }
+  // The invariant, checked with the test's own SQL: the total is conserved, no balance negative.
+  void expect_money_conserved(std::int64_t accounts, std::int64_t initial_balance, const std::string& table = "accounts") {
+    EXPECT_EQ(scalar("SELECT count(*) FROM " + table), accounts);
+    EXPECT_EQ(scalar("SELECT COALESCE(sum(balance), 0) FROM " + table), accounts * initial_balance);
+    EXPECT_EQ(scalar("SELECT count(*) FROM " + table + " WHERE balance < 0"), 0);
+  }
+
+  TempDir dir_;
+  std::string database_;
+};
+
+// The stdout of a passing workload step: exactly the six summary lines of the spec.
+std::regex summary_regex(const std::string& protocol, int clients, int accounts, std::int64_t initial_balance,
+                         bool ledger) {
+  const std::string dec = "[0-9]+\\.[0-9]+";
+  const std::string total = std::to_string(accounts * initial_balance);
+  return std::regex("workload: protocol " + protocol + ", " + std::to_string(clients) + " clients, " +
+                    std::to_string(accounts) + " accounts, isolation serializable, " + dec + " s\n" +
+                    "transfers: [0-9]+ committed \\(" + dec + "/s\\), [0-9]+ declined \\(insufficient funds\\)\n" +
+                    "latency: p50 " + dec + " ms, p95 " + dec + " ms, p99 " + dec + " ms, max " + dec + " ms\n" +
+                    "retries: [0-9]+ \\(backoff " + dec + " s\\)\n" +
+                    "failures: (0|[1-9][0-9]* \\((40001|40P01): [0-9]+(, (40001|40P01): [0-9]+)*\\))\n" +
+                    "audit: ok \\(" + std::to_string(accounts) + " accounts, total " + total + " = " +
+                    std::to_string(accounts) + " x " + std::to_string(initial_balance) + ", none negative" +
+                    (ledger ? ", ledger consistent" : "") + "\\)\n");
+}
+
+std::int64_t number(const std::string& text, const std::regex& re) {
+  std::smatch m;
+  return std::regex_search(text, m, re) ? std::stoll(m[1].str()) : -1;
+}
+
+std::int64_t sum_by_sqlstate(const nlohmann::json& by_sqlstate) {
+  std::int64_t n = 0;
+  for (const auto& [state, count] : by_sqlstate.items()) n += count.get<std::int64_t>();
+  return n;
+}
+
+// The result object's counts agree with each other, with the transfers asked for, and with
+// the summary on stdout.
+void expect_consistent_result(const nlohmann::json& res, const std::string& out, std::int64_t transfers) {
+  ASSERT_TRUE(res.is_object()) << "no \"result\" for the step in the JSON report";
+  for (const char* key : {"committed", "declined", "failures", "retries"})
+    ASSERT_TRUE(res[key].is_number_integer()) << key << " in " << res.dump();
+  const auto committed = res["committed"].get<std::int64_t>();
+  const auto declined = res["declined"].get<std::int64_t>();
+  const auto failures = res["failures"].get<std::int64_t>();
+  EXPECT_EQ(committed + declined + failures, transfers) << res.dump();
+  EXPECT_GT(committed, 0) << res.dump();
+  EXPECT_EQ(sum_by_sqlstate(res["failures_by_sqlstate"]), failures) << res.dump();
+  EXPECT_EQ(number(out, std::regex("transfers: ([0-9]+) committed")), committed) << out;
+  EXPECT_EQ(number(out, std::regex("\\), ([0-9]+) declined")), declined) << out;
+  EXPECT_EQ(number(out, std::regex("\nretries: ([0-9]+)")), res["retries"].get<std::int64_t>()) << out;
+  EXPECT_EQ(number(out, std::regex("\nfailures: ([0-9]+)")), failures) << out;
+  EXPECT_EQ(res["audit"]["ok"], true) << res.dump();
+}
+
+// --- 1. each protocol conserves money under contention -----------------------------------------
+
+class WorkloadProtocol : public Workload, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(WorkloadProtocol, ConservesMoneyUnderContention) {
+  const std::string protocol = GetParam();
+  // 2 accounts of 100 and amounts up to 60: every transfer contends, and many must be declined.
+  auto file = scenario(step("bank.workload", {{"accounts", "2"},
+                                              {"initial_balance", "100"},
+                                              {"amount", "60"},
+                                              {"clients", "8"},
+                                              {"transfers", "200"},
+                                              {"protocol", protocol}}),
+                       kContentionRetry);
+  auto r = run(file);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, summary_regex(protocol, 8, 2, 100, false))) << r.out;
+  const auto res = result();
+  expect_consistent_result(res, r.out, 200);
+  EXPECT_EQ(res["protocol"], protocol);
+  EXPECT_EQ(res["clients"], 8);
+  EXPECT_EQ(res["accounts"], 2);
+  EXPECT_EQ(res["isolation"], "serializable");
+  EXPECT_EQ(res["audit"]["total"], 200);
+  EXPECT_EQ(res["audit"]["expected_total"], 200);
+  EXPECT_TRUE(res["audit"]["negative_accounts"].empty()) << res.dump();
+  expect_money_conserved(2, 100);
+  EXPECT_FALSE(table_exists("accounts_ledger")) << "no ledger unless asked for";
+}
+
+TEST_P(WorkloadProtocol, LedgerAccountsForEveryBalance) {
+  const std::string protocol = GetParam();
+  auto file = scenario(step("bank.workload", {{"accounts", "2"},
+                                              {"initial_balance", "100"},
+                                              {"amount", "60"},
+                                              {"clients", "8"},
+                                              {"transfers", "200"},
+                                              {"protocol", protocol},
+                                              {"ledger", "true"}}),
+                       kContentionRetry);
+  auto r = run(file);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, summary_regex(protocol, 8, 2, 100, true))) << r.out;
+  const auto res = result();
+  expect_consistent_result(res, r.out, 200);
+  EXPECT_TRUE(res["audit"]["ledger_mismatches"].empty()) << res.dump();
+  expect_money_conserved(2, 100);
+  // Every committed transfer, and nothing else, is in the ledger; each balance is what it says.
+  ASSERT_TRUE(table_exists("accounts_ledger"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger"), res["committed"].get<std::int64_t>());
+  EXPECT_EQ(scalar("SELECT count(DISTINCT id) FROM accounts_ledger"), scalar("SELECT count(*) FROM accounts_ledger"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger WHERE amount < 1 OR amount > 60 OR from_id = to_id"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts a WHERE a.balance <> 100"
+                   " + COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE to_id = a.id), 0)"
+                   " - COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE from_id = a.id), 0)"),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Workload, WorkloadProtocol, ::testing::Values("tutorial", "single", "pipeline"),
+                         [](const auto& test_info) { return std::string(test_info.param); });
+
+// --- 2. retries absorbed and reported; failures reported, never dropped ------------------------
+
+TEST_F(Workload, RetriesAreAbsorbedAndReported) {
+  auto file = scenario(step("bank.workload", {{"accounts", "2"}, {"clients", "8"}, {"transfers", "300"},
+                                              {"protocol", "tutorial"}, {"isolation", "serializable"}}),
+                       kContentionRetry);
+  nlohmann::json res;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = run(file);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    res = result();
+    expect_consistent_result(res, r.out, 300);
+    expect_money_conserved(2, 1000);
+    if (res.is_object() && res["retries"].is_number_integer() && res["retries"].get<std::int64_t>() > 0) break;
+  }
+  ASSERT_TRUE(res.is_object());
+  EXPECT_GT(res["retries"].get<std::int64_t>(), 0) << "8 clients on 2 accounts, 3 runs, and no retry? " << res.dump();
+  EXPECT_TRUE(res["backoff_seconds"].is_number()) << res.dump();
+}
+
+TEST_F(Workload, WithoutRetriesFailuresAreReportedAndTheAuditHolds) {
+  // The retry policy on the step this time (the scenario's says 20).
+  auto file = scenario(step("bank.workload", {{"accounts", "2"}, {"clients", "8"}, {"transfers", "300"}},
+                            "{max_retries: 0}"),
+                       kContentionRetry);
+  nlohmann::json res;
+  CommandResult r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    r = run(file);
+    ASSERT_EQ(r.exit_code, 0) << "no max_failures: failures do not fail the step\n" << r.err;
+    res = result();
+    expect_consistent_result(res, r.out, 300);
+    expect_money_conserved(2, 1000);
+    if (res.is_object() && res["failures"].is_number_integer() && res["failures"].get<std::int64_t>() > 0) break;
+  }
+  ASSERT_TRUE(res.is_object());
+  EXPECT_EQ(res["retries"], 0) << res.dump();
+  ASSERT_GT(res["failures"].get<std::int64_t>(), 0) << "8 clients on 2 accounts without retries: " << res.dump();
+  const auto& by_state = res["failures_by_sqlstate"];
+  EXPECT_TRUE(by_state.contains("40001") || by_state.contains("40P01")) << res.dump();
+  for (const auto& [state, count] : by_state.items())
+    EXPECT_TRUE(state == "40001" || state == "40P01") << "unexpected SQLSTATE " << state << ": " << res.dump();
+  // The failures line names them: "failures: 3 (40001: 2, 40P01: 1)".
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nfailures: [1-9][0-9]* \\((40001|40P01): [0-9]+"))) << r.out;
+  EXPECT_TRUE(contains(r.out, "\naudit: ok (2 accounts, total 2000 = 2 x 1000, none negative)")) << r.out;
+}
+
+TEST_F(Workload, MaxFailuresZeroFailsTheStepWhenATransferFails) {
+  auto file = scenario(step("bank.workload", {{"accounts", "2"}, {"clients", "8"}, {"transfers", "300"},
+                                              {"max_failures", "0"}}),
+                       "{max_retries: 0}");
+  CommandResult r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    r = run(file);
+    if (r.exit_code != 0) break;
+    // Exit 0 is right only if nothing failed (then try again: contention is not guaranteed).
+    const auto res = result();
+    ASSERT_TRUE(res.is_object()) << r.out;
+    ASSERT_EQ(res["failures"], 0) << "failures beyond max_failures: 0 must fail the step: " << res.dump();
+  }
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "failures")) << "the error should say the step failed because of its failures\n"
+                                           << r.err;
+  const auto j = report();
+  ASSERT_TRUE(j.contains("scenarios")) << j.dump();
+  EXPECT_EQ(j["scenarios"][0]["steps"][0]["status"], "failed") << j.dump();
+  // Failed transfers rolled back: the money is still all there.
+  expect_money_conserved(2, 1000);
+}
+
+// --- 3. the audit catches a corrupted balance ---------------------------------------------------
+
+TEST_F(Workload, AuditCatchesABalanceCorruptedMidRun) {
+  auto file = scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"duration", "4s"},
+                                              {"rate", "200"}, {"ledger", "true"}}));
+  RunningCommand cmd({"run", file, "--target", url()});
+  // Wait until the table is filled and transfers are being recorded, then steal into account 5.
+  Connection c = connect();
+  const auto deadline = Clock::now() + 30s;
+  bool running = false;
+  while (!running && Clock::now() < deadline) {
+    try {
+      running = c.exec("SELECT count(*) FROM accounts").integer(0, 0) == 10 &&
+                c.exec("SELECT count(*) FROM accounts_ledger").integer(0, 0) > 0;
+    } catch (const DbError&) {  // not created yet
+    }
+    if (!running) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(running) << "the workload never started: " << cmd.err_so_far();
+  c.exec("UPDATE accounts SET balance = balance + 7 WHERE id = 5");
+  auto r = finish(cmd);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string all = r.out + r.err;
+  EXPECT_TRUE(contains(all, "account 5")) << all;
+  EXPECT_TRUE(contains(all, "10007")) << "the total found\n" << all;
+  EXPECT_TRUE(contains(all, "10000")) << "the total expected\n" << all;
+  EXPECT_FALSE(std::regex_search(all, std::regex("account [1-46-9]\\b|account 10\\b")))
+      << "only account 5 was touched\n" << all;
+  EXPECT_FALSE(contains(r.out, "audit: ok")) << r.out;
+}
+
+TEST_F(Workload, AuditStepNamesTheCorruptedAccount) {
+  const std::string workload =
+      step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "50"}, {"ledger", "true"}});
+  auto file = scenario(workload + "  - sql.exec: UPDATE accounts SET balance = balance + 7 WHERE id = 5\n" +
+                       step("bank.audit", {{"accounts", "10"}, {"ledger", "true"}}));
+  auto r = run(file);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "account 5")) << r.err;
+  EXPECT_TRUE(contains(r.err, "10007")) << r.err;
+  const auto j = report();
+  ASSERT_TRUE(j.contains("scenarios")) << j.dump();
+  EXPECT_EQ(j["scenarios"][0]["steps"][0]["status"], "passed");
+  EXPECT_EQ(j["scenarios"][0]["steps"][2]["status"], "failed");
+  EXPECT_EQ(j["scenarios"][0]["steps"][2]["type"], "bank.audit");
+
+  // Without the ledger only the total can tell, and it does.
+  file = scenario(workload + "  - sql.exec: UPDATE accounts SET balance = balance + 7 WHERE id = 5\n" +
+                  step("bank.audit", {{"accounts", "10"}}));
+  r = run(file);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "10007")) << r.err;
+}
+
+TEST_F(Workload, AuditStepWithTheLedgerCatchesMoneyMovedBehindItsBack) {
+  // 7 moved from account 5 to 6 outside the workload: the total holds, only the ledger can tell.
+  const std::string steps =
+      step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "50"}, {"ledger", "true"}}) +
+      "  - sql.exec: UPDATE accounts SET balance = balance + CASE id WHEN 5 THEN -7 ELSE 7 END WHERE id IN (5, 6)\n";
+  auto r = run(scenario(steps + step("bank.audit", {{"accounts", "10"}, {"ledger", "true"}})));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "account 5")) << r.err;
+  EXPECT_TRUE(contains(r.err, "account 6")) << r.err;
+  EXPECT_FALSE(contains(r.err, "10007")) << r.err;
+  // Without the ledger the same table passes: total and signs are all that audit checks.
+  r = run(scenario(steps + step("bank.audit", {{"accounts", "10"}})));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(Workload, AuditStepNamesANegativeAccount) {
+  // Account 3 goes to -3 and account 4 gets what it lost plus 3: the total holds.
+  const std::string steps =
+      step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "50"}}) +
+      "  - sql.exec: UPDATE accounts SET balance = CASE id WHEN 3 THEN -3 ELSE balance + (SELECT balance + 3 FROM "
+      "accounts WHERE id = 3) END WHERE id IN (3, 4)\n" +
+      step("bank.audit", {{"accounts", "10"}});
+  auto r = run(scenario(steps));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "account 3")) << r.err;
+  EXPECT_EQ(scalar("SELECT sum(balance) FROM accounts"), 10000) << "the corruption kept the total";
+}
+
+TEST_F(Workload, AuditStepPassesOnAnIntactTable) {
+  auto r = run(scenario(
+      step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "50"}, {"ledger", "true"}}) +
+      step("bank.audit", {{"accounts", "10"}, {"ledger", "true"}}) + step("bank.audit", {{"accounts", "10"}})));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_money_conserved(10, 1000);
+}
+
+// --- 4. bad inputs: exit 2 naming file:line:col, nothing runs -----------------------------------
+
+struct BadInput {
+  const char* key;
+  const char* value;
+  std::vector<std::string> message;  // each must appear in stderr, besides file:line:col and the key
+};
+
+class WorkloadBadInput : public Workload, public ::testing::WithParamInterface<BadInput> {};
+
+TEST_P(WorkloadBadInput, ExitsTwoNamingTheValueAndCreatesNothing) {
+  const BadInput& bad = GetParam();
+  // A valid workload first: it would create its table if anything ran.
+  ParamList params = {{bad.key, bad.value}};
+  if (std::string(bad.key) != "transfers") params.emplace_back("transfers", "10");
+  const std::string steps = "  - bank.workload: {accounts: 2, transfers: 1, table: first}\n" +
+                            step("bank.workload", params);
+  // Line 5: the valid step; line 6: "  - bank.workload:"; line 7: the bad value.
+  auto file = scenario(steps);
+  const std::string where = file + ":7:" + std::to_string(std::string(bad.key).size() + 9) + ":";
+  auto r = run(file);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, where)) << "expected " << where << "\n" << r.err;
+  EXPECT_TRUE(contains(r.err, "'" + std::string(bad.key) + "'")) << r.err;
+  for (const auto& part : bad.message) EXPECT_TRUE(contains(r.err, part)) << part << "\n" << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 0)
+      << "an invalid scenario must not touch the database";
+
+  auto v = roachrun({"validate", file});
+  EXPECT_EQ(v.exit_code, 2) << v.err;
+  EXPECT_TRUE(contains(v.err, where)) << v.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Workload, WorkloadBadInput,
+    ::testing::Values(BadInput{"clients", "0", {}}, BadInput{"clients", "1025", {}}, BadInput{"accounts", "1", {}},
+                      BadInput{"amount", "-5", {}}, BadInput{"amount", "ten", {}},
+                      BadInput{"initial_balance", "-1", {}}, BadInput{"initial_balance", "lots", {}},
+                      BadInput{"duration", "10 parsecs", {}}, BadInput{"rate", "0", {}},
+                      BadInput{"transfers", "0", {}},
+                      BadInput{"protocol", "smoke", {"smoke", "tutorial", "single", "pipeline"}},
+                      BadInput{"distribution", "zipfian", {"zipfian", "uniform", "skewed"}},
+                      BadInput{"isolation", "snapshot", {"snapshot", "serializable", "read_committed"}}),
+    [](const auto& test_info) {
+      std::string name = std::string(test_info.param.key) + "_" + test_info.param.value;
+      for (char& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return name;
+    });
+
+// --- 5. a target that disappears mid-run --------------------------------------------------------
+
+// Starts a workload through `proxy`, waits until it has filled its table and run for about a
+// second, then cuts every connection and refuses new ones.
+std::unique_ptr<RunningCommand> start_then_cut(const std::string& file, const std::string& target, TcpProxy& proxy,
+                                               Connection& direct) {
+  auto cmd = std::make_unique<RunningCommand>(std::vector<std::string>{"run", file, "--target", target});
+  const auto deadline = Clock::now() + 30s;
+  bool filled = false;
+  while (!filled && Clock::now() < deadline) {
+    try {
+      filled = direct.exec("SELECT count(*) FROM accounts").integer(0, 0) == 100;
+    } catch (const DbError&) {
+    }
+    if (!filled) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(filled) << cmd->err_so_far();
+  std::this_thread::sleep_for(1s);
+  proxy.set_accepting(false);
+  proxy.cut();
+  return cmd;
+}
+
+class WorkloadTarget : public Workload {};
+
+TEST_F(WorkloadTarget, DisappearsMidRunThenTheAuditRunsOnceItIsBack) {
+  TcpProxy proxy(TestServer::get().port());
+  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "4"}, {"duration", "5s"},
+                                              {"rate", "300"}}),
+                       kContentionRetry);
+  Connection direct = connect();
+  auto cmd = start_then_cut(file, url(proxy.port()), proxy, direct);
+  std::this_thread::sleep_for(1s);
+  proxy.set_accepting(true);
+  auto r = finish(*cmd);
+  EXPECT_EQ(r.exit_code, 1) << "the step fails with the connection error\n" << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "127.0.0.1:" + std::to_string(proxy.port()))) << "names the host:port\n" << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("connection|server closed", std::regex::icase))) << r.err;
+  const std::string all = r.out + r.err;
+  EXPECT_TRUE(contains(all, "audit: ok (100 accounts, total 100000 = 100 x 1000, none negative)"))
+      << "the audit runs once the server is reachable again\n" << all;
+  expect_money_conserved(100, 1000);
+}
+
+TEST_F(WorkloadTarget, DisappearsForGoodThenSaysItCouldNotAudit) {
+  TcpProxy proxy(TestServer::get().port());
+  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "4"}, {"duration", "5s"},
+                                              {"rate", "300"}}),
+                       kContentionRetry);
+  Connection direct = connect();
+  auto cmd = start_then_cut(file, url(proxy.port()), proxy, direct);
+  const auto cut_at = Clock::now();
+  auto r = finish(*cmd);
+  const auto took = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - cut_at);
+  // The target was there when the run started: losing it is the step failing (1), not a target
+  // that could not be reached (3).
+  EXPECT_EQ(r.exit_code, 1) << "lost during the run: the step failed (3 is for a target never reached)\n" << r.err;
+  EXPECT_TRUE(contains(r.err, "127.0.0.1:" + std::to_string(proxy.port()))) << r.err;
+  const std::string all = r.out + r.err;
+  EXPECT_TRUE(contains(all, "audit: could not run")) << all;
+  EXPECT_FALSE(contains(all, "audit: ok")) << all;
+  EXPECT_LT(took, 60s) << "gave up on the audit after " << took.count() << " s";
+  expect_money_conserved(100, 1000);
+}
+
+// --- 6. progress --------------------------------------------------------------------------------
+
+TEST_F(Workload, ProgressLinesOnStderrWithTheFlagOnly) {
+  auto file = scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"duration", "2.5s"}}));
+  auto r = run(file, {"--progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(lines_starting_with(r.err, "progress: "), 2) << r.err;
+  EXPECT_FALSE(contains(r.out, "progress")) << r.out;
+  static const std::regex line(
+      "progress: [0-9]+\\.[0-9] s, [0-9]+\\.[0-9] transfers/s, lat p50 [0-9]+\\.[0-9]{3} ms p99 [0-9]+\\.[0-9]{3} ms, "
+      "retries [0-9]+, failures [0-9]+");
+  for (const auto& l : lines_of(r.err))
+    if (l.rfind("progress:", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(l, line)) << l;
+    }
+
+  // stderr is a pipe here, not a terminal: no progress without the flag.
+  r = run(file);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(contains(r.err, "progress:")) << r.err;
+  EXPECT_FALSE(contains(r.out, "progress:")) << r.out;
+}
+
+// --- 7. several hosts: clients round-robin ------------------------------------------------------
+
+TEST_F(Workload, ClientsAreSpreadOverTheTargetsHosts) {
+  TcpProxy first(TestServer::get().port());
+  TcpProxy second(TestServer::get().port());
+  const std::string target = "postgresql://root@127.0.0.1:" + std::to_string(first.port()) + ",127.0.0.1:" +
+                             std::to_string(second.port()) + "/defaultdb?sslmode=disable";
+  auto r = run(scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "4"}, {"transfers", "100"}})), {},
+               target);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 4 clients over 2 hosts: 2 each (the step's own connection for setup and audit comes on top).
+  EXPECT_GE(first.connections(), 2);
+  EXPECT_GE(second.connections(), 2) << "clients must be spread round-robin, not all on the first host";
+  EXPECT_GT(second.count_sent("UPDATE"), 0) << "the second host's clients ran transfers";
+  expect_money_conserved(10, 1000);
+}
+
+}  // namespace
+}  // namespace roachrun::test
