@@ -85,8 +85,8 @@ class ROACHRUN_API Connection {
   // One statement with parameters (extended protocol). Throws DbError on an error reply and
   // ConnectError-free DbError with SQLSTATE 08006 if the connection is lost.
   Result exec(std::string_view sql, const std::vector<Param>& params = {});
-  // The same for a NUL-terminated statement without parameters (BEGIN, COMMIT, ...), without
-  // copying it: for hot loops.
+  // One NUL-terminated statement without parameters (BEGIN, COMMIT, ...), sent with the simple
+  // query protocol and without copying it: for hot loops. Not in pipeline mode (use queue()).
   Result exec(const char* sql);
   template <typename... Args>
   Result query(std::string_view sql, Args&&... args) {

@@ -173,7 +173,9 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
 }
 
 Result Connection::exec(const char* sql) {
-  Result res(PQexecParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0));
+  // The simple query protocol: one message instead of parse, bind, describe, execute and sync,
+  // and no unnamed statement to plan -- what BEGIN and COMMIT on every transfer want.
+  Result res(PQexec(conn_.get(), sql));
   check(res);
   return res;
 }
