@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "roachrun/version.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 
@@ -33,9 +34,12 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
   const fs::path root = tmp.path() / "root";
   auto extract = run_program("/usr/bin/dpkg-deb", {"-x", deb.string(), root.string()});
   ASSERT_EQ(extract.exit_code, 0) << extract.err;
-  for (const char* file : {"usr/bin/roachrun", "usr/lib/libroachrun_sdk.so.1", "usr/lib/roachrun/plugins/libroachrun_bank.so",
-                           "usr/include/roachrun/roachrun.hpp", "usr/lib/cmake/roachrun/roachrun-config.cmake",
-                           "usr/share/roachrun/scenarios/bank-insecure.yaml"})
+  const std::string sdk_library = "usr/lib/libroachrun_sdk.so." + std::to_string(kSdkVersionMajor);
+  for (const std::string& file : {std::string("usr/bin/roachrun"), sdk_library,
+                                  std::string("usr/lib/roachrun/plugins/libroachrun_bank.so"),
+                                  std::string("usr/include/roachrun/roachrun.hpp"),
+                                  std::string("usr/lib/cmake/roachrun/roachrun-config.cmake"),
+                                  std::string("usr/share/roachrun/scenarios/bank-insecure.yaml")})
     EXPECT_TRUE(fs::exists(root / file)) << file;
   auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
   EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;
