@@ -319,7 +319,7 @@ static enum outcome pipeline_attempt(client_t *c, int64_t amount) {
 
   /* Flight 1: BEGIN, SELECT, debit, credit, Sync. The debit runs whatever the balance: when the
    * SELECT (which sees the balance before it) shows too little, flight 2 rolls it back. */
-  if (!PQsendQueryParams(conn, SQL_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
+  if (!PQsendQueryPrepared(conn, "begin", 0, NULL, NULL, NULL, 0) ||
       !PQsendQueryPrepared(conn, "select", 1, select_params, NULL, NULL, 0) ||
       !PQsendQueryPrepared(conn, "debit", 2, debit_params, NULL, NULL, 0) ||
       !PQsendQueryPrepared(conn, "credit", 2, credit_params, NULL, NULL, 0) || !PQpipelineSync(conn))
@@ -330,7 +330,7 @@ static enum outcome pipeline_attempt(client_t *c, int64_t amount) {
   for (int i = 0; i < n; ++i) PQclear(res[i]);
 
   /* Flight 2: COMMIT, or ROLLBACK when declined; Sync. */
-  if (!PQsendQueryParams(conn, enough ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
+  if (!PQsendQueryPrepared(conn, enough ? "commit" : "rollback", 0, NULL, NULL, NULL, 0) ||
       !PQpipelineSync(conn))
     return classify(c, NULL) == BROKEN ? BROKEN : FAILED;
   n = read_flight(c, res, 1);
@@ -436,6 +436,13 @@ static void connect_client(client_t *c) {
       prepare_or_die(c->conn, "select", SQL_SELECT, 1);
       prepare_or_die(c->conn, "debit", SQL_DEBIT, 2);
       prepare_or_die(c->conn, "credit", SQL_CREDIT, 2);
+      if (opt.protocol == PIPELINE) {
+        /* In pipeline mode every statement goes by the extended protocol: prepared, BEGIN and
+         * COMMIT skip a parse each (as pgbench -M prepared does). */
+        prepare_or_die(c->conn, "begin", SQL_BEGIN, 0);
+        prepare_or_die(c->conn, "commit", "COMMIT", 0);
+        prepare_or_die(c->conn, "rollback", "ROLLBACK", 0);
+      }
       if (opt.protocol == PIPELINE && !PQenterPipelineMode(c->conn)) {
         fprintf(stderr, "bare_bank: cannot enter pipeline mode: %s", PQerrorMessage(c->conn));
         exit(1);

@@ -20,6 +20,10 @@ constexpr const char* kDebit = "bank_debit";
 constexpr const char* kCredit = "bank_credit";
 constexpr const char* kRecord = "bank_record";
 constexpr const char* kSingle = "bank_single";
+// Pipeline mode sends everything by the extended protocol: prepared, BEGIN and COMMIT skip a parse.
+constexpr const char* kBegin = "bank_begin";
+constexpr const char* kCommit = "bank_commit";
+constexpr const char* kRollback = "bank_rollback";
 
 const char* statement_name(TransferStatement s) noexcept {
   switch (s) {
@@ -130,7 +134,12 @@ void WorkloadClient::prepare_session() {
     c.prepare(kCredit, sql_.transfer.credit, 2);
     if (config_.ledger) c.prepare(kRecord, sql_.record, 4);
   }
-  if (config_.protocol == WorkloadProtocol::pipeline) c.pipeline_enter();
+  if (config_.protocol == WorkloadProtocol::pipeline) {
+    c.prepare(kBegin, sql_.begin, 0);
+    c.prepare(kCommit, "COMMIT", 0);
+    c.prepare(kRollback, "ROLLBACK", 0);
+    c.pipeline_enter();
+  }
   session_ = c.native_handle();
 }
 
@@ -313,7 +322,7 @@ WorkloadClient::Result WorkloadClient::transfer_pipeline() {
     const char* const debit[] = {amount_, from_};
     const char* const credit[] = {amount_, to_};
     const char* const record[] = {id_, from_, to_, amount_};
-    c.queue(sql_.begin.c_str());
+    c.queue_prepared(kBegin, 0, nullptr);
     c.queue_prepared(kSelect, 1, from);
     c.queue_prepared(kDebit, 2, debit);
     c.queue_prepared(kCredit, 2, credit);
@@ -334,9 +343,9 @@ WorkloadClient::Result WorkloadClient::transfer_pipeline() {
     roachrun::Result end;
     if (outcome == TransferOutcome::applied) {
       during_commit = true;
-      c.queue("COMMIT");
+      c.queue_prepared(kCommit, 0, nullptr);
     } else {
-      c.queue("ROLLBACK");
+      c.queue_prepared(kRollback, 0, nullptr);
     }
     c.pipeline_sync();
     c.read_flight(&end, 1);
