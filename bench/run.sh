@@ -57,23 +57,8 @@ for p in $BENCH_PROTOCOLS $BENCH_GROWTH_PROTOCOL; do
   [[ $p =~ ^(tutorial|pipeline|single)$ ]] || fail "BENCH_PROTOCOLS: '$p' (tutorial, pipeline, single)"
 done
 
-# ---- what it needs --------------------------------------------------------------------------------
+# ---- what it needs (jq and time included) --------------------------------------------------------
 scripts/bootstrap.sh
-missing=()
-for p in jq time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || fail "need root or sudo to install: ${missing[*]}"
-    sudo=(sudo)
-  fi
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
 
 if [ "$BENCH_BUILD" != 0 ]; then
   say "building roachrun_bundle and roachrun_bare_bank"
