@@ -358,14 +358,18 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
 ($policies | split(" ") | map(select(. != ""))) as $porder
 | group_by([.policy, .accounts, .clients, .program, .protocol])
 | map({policy: .[0].policy, accounts: .[0].accounts, clients: .[0].clients, program: .[0].program,
-       protocol: .[0].protocol, runs: length, tps: (map(.tps) | median), retries: (map(.retries) | median),
+       protocol: .[0].protocol, runs: length, tps: (map(.tps) | median),
+       by_rep: (map({key: (.rep | tostring), value: .tps}) | from_entries), retries: (map(.retries) | median),
        failures: (map(.failures) | median), rss_kb: (map(.rss_kb) | map(select(. != null)) | max),
        audit_failed: (map(select(.audit_ok == false)) | length), errors: (map(.error | select(. != null)) | unique)})
 | . as $rows
 | def find($p; $a; $c; $prog; $proto): first($rows[] | select(.policy == $p and .accounts == $a and .clients == $c
     and .program == $prog and .protocol == $proto)) // null;
-  def ratio($x; $y): if $x == null or $y == null or $x.tps == null or $y.tps == null or $y.tps == 0 then null
-    else $x.tps / $y.tps end;
+  # Paired: within each repetition the two ran minutes apart at most, so the machine drifts less
+  # between them than across the run; the ratio is the median of the per-repetition ratios.
+  def ratio($x; $y): if $x == null or $y == null then null
+    else [$x.by_rep | keys[] as $k | select($x.by_rep[$k] != null and ($y.by_rep[$k] // 0) > 0)
+          | $x.by_rep[$k] / $y.by_rep[$k]] | median end;
   map(. as $r | . + {vs_bare: (if $r.program == "bare" then null
                               else ratio($r; find($r.policy; $r.accounts; $r.clients; "bare"; $r.protocol)) end),
                      vs_pgbench: (if $r.program == "pgbench" then null
@@ -377,11 +381,11 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
   def check($name; $value; $ok; $detail):
     (if $value == null then "n/a " elif $ok then "PASS" else "FAIL" end) + "  " + $name + "  " + $detail;
   def vs($x; $y; $min; $name):
-    (if $x == null or $y == null or $x.tps == null or $y.tps == null then null else $x.tps / $y.tps end) as $q
+    ratio($x; $y) as $q
     | check($name + " >= " + ($min | tostring) + "x";
             $q; ($q // 0) >= $min;
             if $q == null then "(not measured" + (if $have_workload == 0 then ": roachrun has no bank.workload step" else "" end) + ")"
-            else "(\($q | num(2))x: \($x.tps | num(0)) vs \($y.tps | num(0)) transfers/s)" end);
+            else "(\($q | num(2))x, median of paired runs; medians \($x.tps | num(0)) vs \($y.tps | num(0)) transfers/s)" end);
   $header, "",
   ([("policy" | rpad(9)), ("accounts" | lpad(8)), ("clients" | lpad(7)), ("  " + ("program/protocol" | rpad(18))),
     ("transfers/s" | lpad(11)), ("vs bare" | lpad(8)), ("vs pgbench" | lpad(10)), ("retries" | lpad(8)),
@@ -396,7 +400,8 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
   "notes: transfers/s is finished transfers (committed + declined for insufficient funds) per second, from the moment",
   "  every client is connected and prepared: pgbench tps without initial connection time counts the same way.",
   "  vs bare: against the bare libpq loop of the same protocol (pgbench: the bare tutorial loop); vs pgbench: against",
-  "  pgbench in the same row group. retries and failures: medians over the repetitions; peak RSS: the largest.",
+  "  pgbench in the same row group; both the median of the ratios of the runs of one repetition (paired runs, made",
+  "  back to back). retries and failures: medians over the repetitions; peak RSS: the largest.",
   "  tutorial policy: max_retries 3, backoff 100 ms x 2^n x U[0.5,1.5) -- pgbench runs with --max-tries=4 and cannot",
   "  back off (it retries at once), so its tutorial-policy rows are not quite the same policy as the others.",
   "  pgbench policy: max_retries 9 (10 tries), no backoff, 40001 and 40P01 retried -- pgbench --max-tries=10.",
