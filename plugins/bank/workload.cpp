@@ -131,7 +131,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   ctx.log().info("bank.workload: {} accounts of {} in {} ({} ms)", config.accounts, config.initial_balance, config.table,
                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - fill_start).count());
 
-  const WorkloadSql sql = WorkloadSql::build(config, table, ledger);
+  const bool cockroach = conn.dialect().is_cockroach();
+  const WorkloadSql sql = WorkloadSql::build(config, table, ledger, cockroach);
   int hosts = 1;
   std::vector<LibpqOptions> options = spread_over_hosts(ctx.connection_options(""), config.clients, hosts);
 
@@ -144,8 +145,9 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
     clients.push_back(std::make_unique<WorkloadClient>(i, config, sql, std::move(options[static_cast<std::size_t>(i)]),
                                                        control, *stats.back(), failures));
   }
-  ctx.log().info("bank.workload: {} clients{}, protocol {}, isolation {}, {}{}", config.clients,
-                 hosts > 1 ? " over " + std::to_string(hosts) + " hosts" : std::string(), to_string(config.protocol),
+  ctx.log().info("bank.workload: {} clients{} on {}, protocol {}, isolation {}, {}{}", config.clients,
+                 hosts > 1 ? " over " + std::to_string(hosts) + " hosts" : std::string(),
+                 cockroach ? "CockroachDB" : "PostgreSQL", to_string(config.protocol),
                  roachrun::to_string(config.retry.isolation),
                  config.duration ? "for " + std::to_string(config.duration->count()) + " ms" : std::string(),
                  config.transfers ? (config.duration ? " or " : "") + std::to_string(*config.transfers) + " transfers"

@@ -67,21 +67,41 @@ std::int64_t micros_since(clock::time_point start) noexcept {
 
 }  // namespace
 
-WorkloadSql WorkloadSql::build(const WorkloadConfig& config, const std::string& table, const std::string& ledger) {
+WorkloadSql WorkloadSql::build(const WorkloadConfig& config, const std::string& table, const std::string& ledger,
+                               bool cockroach) {
   WorkloadSql sql;
   sql.transfer = TransferSql::for_table(table);
   sql.record = "INSERT INTO " + ledger + " (id, from_id, to_id, amount) VALUES ($1, $2, $3, $4)";
   sql.lookup = "SELECT 1 FROM " + ledger + " WHERE id = $1";
-  // The debit applies only if the source has the funds and the destination exists; the credit
-  // only if the debit applied. Under READ COMMITTED the debit's WHERE is re-checked against the
-  // row's newest version, so even there no balance goes negative.
-  const std::string debit = "debit AS (UPDATE " + table + " SET balance = balance - $3 WHERE id = $1 AND balance >= $3" +
-                            " AND EXISTS (SELECT 1 FROM " + table + " WHERE id = $2) RETURNING id)";
-  const std::string credit = "UPDATE " + table + " SET balance = balance + $3 WHERE id = $2 AND EXISTS (SELECT 1 FROM debit)";
-  sql.single = config.ledger ? "WITH " + debit + ", credit AS (" + credit + " RETURNING id) INSERT INTO " + ledger +
-                                   " (id, from_id, to_id, amount) SELECT $4::BIGINT, $1::BIGINT, $2::BIGINT, "
-                                   "$3::BIGINT FROM credit"
-                             : "WITH " + debit + " " + credit;
+  const std::string record_if = " INSERT INTO " + ledger +
+                                " (id, from_id, to_id, amount) SELECT $4::BIGINT, $1::BIGINT, $2::BIGINT, $3::BIGINT";
+  if (!cockroach) {
+    // The debit applies only if the source has the funds and the destination exists; the credit
+    // only if the debit applied. Under READ COMMITTED the debit's WHERE is re-checked against the
+    // row's newest version, so even there no balance goes negative.
+    const std::string debit = "debit AS (UPDATE " + table +
+                              " SET balance = balance - $3 WHERE id = $1 AND balance >= $3 AND EXISTS (SELECT 1 FROM " +
+                              table + " WHERE id = $2) RETURNING id)";
+    const std::string credit =
+        "UPDATE " + table + " SET balance = balance + $3 WHERE id = $2 AND EXISTS (SELECT 1 FROM debit)";
+    sql.single = config.ledger ? "WITH " + debit + ", credit AS (" + credit + " RETURNING id)" + record_if + " FROM credit"
+                               : "WITH " + debit + " " + credit;
+    sql.single_applied_rows = 1;
+  } else {
+    // CockroachDB refuses two modifications of one table in one statement ("multiple
+    // modification subqueries of the same table"), so there one UPDATE changes both rows, as
+    // `cockroach workload run bank` does, guarded by the source's balance; CockroachDB runs it
+    // SERIALIZABLE (and may retry it itself).
+    const std::string both = "UPDATE " + table +
+                             " SET balance = CASE id WHEN $1::BIGINT THEN balance - $3::BIGINT ELSE balance + $3::BIGINT "
+                             "END WHERE id IN ($1::BIGINT, $2::BIGINT) AND (SELECT balance FROM " +
+                             table + " WHERE id = $1::BIGINT) >= $3::BIGINT AND EXISTS (SELECT 1 FROM " + table +
+                             " WHERE id = $2::BIGINT)";
+    sql.single = config.ledger ? "WITH moved AS (" + both + " RETURNING id)" + record_if +
+                                     " WHERE (SELECT count(*) FROM moved) = 2"
+                               : both;
+    sql.single_applied_rows = config.ledger ? 1 : 2;
+  }
   sql.begin = roachrun::begin_statement(config.retry.isolation);
   if (const char* level = isolation_name(config.retry.isolation); *level)
     sql.session = std::string("SET default_transaction_isolation = '") + level + "'";
@@ -308,8 +328,9 @@ WorkloadClient::Result WorkloadClient::transfer_single() {
     // The statement is its own transaction: its reply is the COMMIT's.
     during_commit = true;
     const char* const values[] = {from_, to_, amount_, id_};
-    return conn_->exec_prepared(kSingle, config_.ledger ? 4 : 3, values).affected_rows() == 1 ? Result::applied
-                                                                                               : Result::declined;
+    return conn_->exec_prepared(kSingle, config_.ledger ? 4 : 3, values).affected_rows() == sql_.single_applied_rows
+               ? Result::applied
+               : Result::declined;
   });
 }
 

@@ -29,11 +29,13 @@ struct WorkloadSql {
   TransferSql transfer;  // bank.transfer's SELECT/UPDATE/UPDATE (tutorial and pipeline)
   std::string record;    // the ledger row of a transfer, in its transaction
   std::string single;    // the whole transfer (and its ledger row) as one statement
+  std::int64_t single_applied_rows = 1;  // what `single` reports when the transfer applied
   std::string lookup;    // is a transfer in the ledger? (after an ambiguous commit)
   std::string begin;     // BEGIN at the run's isolation
   std::string session;   // SET default_transaction_isolation for implicit transactions; may be empty
+  // `cockroach`: the target is CockroachDB, whose single statement takes another form.
   static WorkloadSql build(const WorkloadConfig& config, const std::string& quoted_table,
-                           const std::string& quoted_ledger);
+                           const std::string& quoted_ledger, bool cockroach);
 };
 
 class WorkloadClient {
