@@ -84,6 +84,13 @@ std::string step(const std::string& type, const ParamList& params, const std::st
   return s;
 }
 
+// 2 accounts of 100 and amounts up to 60, 8 clients, 200 transfers: every transfer contends, and
+// many must be declined.
+ParamList contention(const std::string& protocol, bool ledger) {
+  return {{"accounts", "2"},    {"initial_balance", "100"}, {"amount", "60"}, {"clients", "8"},
+          {"transfers", "200"}, {"protocol", protocol},     {"ledger", ledger ? "true" : "false"}};
+}
+
 const char* kContentionRetry = "{max_retries: 20, base_backoff: 1ms, max_backoff: 20ms}";
 
 class Workload : public ::testing::Test {
@@ -191,14 +198,7 @@ class WorkloadProtocol : public Workload, public ::testing::WithParamInterface<c
 
 TEST_P(WorkloadProtocol, ConservesMoneyUnderContention) {
   const std::string protocol = GetParam();
-  // 2 accounts of 100 and amounts up to 60: every transfer contends, and many must be declined.
-  auto file = scenario(step("bank.workload", {{"accounts", "2"},
-                                              {"initial_balance", "100"},
-                                              {"amount", "60"},
-                                              {"clients", "8"},
-                                              {"transfers", "200"},
-                                              {"protocol", protocol}}),
-                       kContentionRetry);
+  auto file = scenario(step("bank.workload", contention(protocol, false)), kContentionRetry);
   auto r = run(file);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_match(r.out, summary_regex(protocol, 8, 2, 100, false))) << r.out;
@@ -217,14 +217,7 @@ TEST_P(WorkloadProtocol, ConservesMoneyUnderContention) {
 
 TEST_P(WorkloadProtocol, LedgerAccountsForEveryBalance) {
   const std::string protocol = GetParam();
-  auto file = scenario(step("bank.workload", {{"accounts", "2"},
-                                              {"initial_balance", "100"},
-                                              {"amount", "60"},
-                                              {"clients", "8"},
-                                              {"transfers", "200"},
-                                              {"protocol", protocol},
-                                              {"ledger", "true"}}),
-                       kContentionRetry);
+  auto file = scenario(step("bank.workload", contention(protocol, true)), kContentionRetry);
   auto r = run(file);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_match(r.out, summary_regex(protocol, 8, 2, 100, true))) << r.out;
@@ -582,9 +575,7 @@ TEST_P(WorkloadOnCockroach, SingleStatementConservesMoneyUnderContention) {
                               "  app: {user: root, database: " + database_ + ", options: '-csearch_path=public,fake,pg_catalog'}\n"
                               "retry: " + std::string(kContentionRetry) + "\n"
                               "steps:\n" +
-                                  step("bank.workload", {{"accounts", "2"}, {"initial_balance", "100"}, {"amount", "60"},
-                                                         {"clients", "8"}, {"transfers", "200"}, {"protocol", "single"},
-                                                         {"ledger", ledger ? "true" : "false"}}));
+                                  step("bank.workload", contention("single", ledger)));
   auto r = run(file);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "on CockroachDB, protocol single")) << "the stand-in was not taken for CockroachDB\n" << r.err;
