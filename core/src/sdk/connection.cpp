@@ -167,8 +167,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   Result res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                           nullptr, nullptr, 0));
-  ExecStatusType status = res.native_handle() ? PQresultStatus(res.native_handle()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_error(res.native_handle(), sql);
+  check(res);
   return res;
 }
 
