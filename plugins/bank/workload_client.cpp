@@ -193,7 +193,7 @@ void WorkloadClient::run() noexcept {
   } catch (...) {
     control_.fail(std::current_exception(), /*during_run=*/true);
   }
-  if (conn_ && conn_->is_ok() && conn_->in_transaction()) rollback_pipeline();
+  if (conn_) rollback_if_open();
 }
 
 void WorkloadClient::next_transfer() noexcept {
@@ -256,7 +256,7 @@ bool WorkloadClient::ledger_has_transfer(Connection& conn) {
   return conn.query(sql_.lookup, std::string_view(id_)).rows() > 0;
 }
 
-void WorkloadClient::rollback_pipeline() noexcept {
+void WorkloadClient::rollback_if_open() noexcept {
   try {
     Connection& c = *conn_;
     if (!c.is_ok() || !c.in_transaction()) return;
@@ -295,7 +295,7 @@ WorkloadClient::Result WorkloadClient::with_retries(Attempt&& attempt) {
       return attempt(during_commit);
     } catch (const DbError& e) {
       const roachrun::ErrorClass cls = roachrun::classify(e, during_commit);
-      rollback_pipeline();
+      rollback_if_open();
       if (cls == roachrun::ErrorClass::final) throw;
       if (cls == roachrun::ErrorClass::ambiguous) {
         if (!config_.ledger) throw roachrun::AmbiguousCommit(n, e, hooks_.ambiguous_advice);

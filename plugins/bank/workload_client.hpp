@@ -68,7 +68,7 @@ class WorkloadClient {
   template <typename Attempt>
   Result with_retries(Attempt&& attempt);
   bool ledger_has_transfer(roachrun::Connection& conn);
-  void rollback_pipeline() noexcept;
+  void rollback_if_open() noexcept;  // ROLLBACK if a transaction is open (pipeline or not), best effort
   void sleep_backoff(std::chrono::milliseconds delay);
 
   int index_;
