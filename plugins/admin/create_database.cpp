@@ -34,8 +34,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string alter_owner = "ALTER DATABASE " + quoted + " OWNER TO " + owner;
 
   if (conn.dialect().is_cockroach()) {
-    conn.exec("CREATE DATABASE IF NOT EXISTS " + quoted);
-    if (!owner.empty()) conn.exec(alter_owner);
+    conn.exec_params("CREATE DATABASE IF NOT EXISTS " + quoted);
+    if (!owner.empty()) conn.exec_params(alter_owner);
     ctx.log().info("database {} exists", database);
     return;
   }
@@ -44,13 +44,13 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   bool created = conn.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", database).rows() == 0;
   if (created) {
     try {
-      conn.exec("CREATE DATABASE " + quoted + (owner.empty() ? "" : " OWNER " + owner));
+      conn.exec_params("CREATE DATABASE " + quoted + (owner.empty() ? "" : " OWNER " + owner));
     } catch (const roachrun::DbError& e) {
       if (e.sqlstate() != "42P04") throw;  // duplicate_database: created meanwhile; fine
       created = false;
     }
   }
-  if (!created && !owner.empty()) conn.exec(alter_owner);
+  if (!created && !owner.empty()) conn.exec_params(alter_owner);
   ctx.log().info("database {} {}", database, created ? "created" : "already exists");
 }
 

@@ -36,7 +36,7 @@ void set_postgres_password(roachrun::Connection& conn, const std::string& user, 
   if (!literal) {
     throw roachrun::StepError("cannot quote the password of user '" + user + "': " + PQerrorMessage(pg));
   }
-  conn.exec("ALTER USER " + quoted_user + " PASSWORD " + literal.get());
+  conn.exec_params("ALTER USER " + quoted_user + " PASSWORD " + literal.get());
 }
 
 void check(const roachrun::Params& p) {
@@ -52,19 +52,19 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string quoted = conn.escape_identifier(user);
 
   if (conn.dialect().is_cockroach()) {
-    conn.exec("CREATE USER IF NOT EXISTS " + quoted);
+    conn.exec_params("CREATE USER IF NOT EXISTS " + quoted);
     // A separate ALTER so an existing user gets the password too: IF NOT EXISTS would skip it.
     // CockroachDB takes the password as a parameter. (In an --insecure cluster it refuses any
     // password; its error says so.)
     if (p.has("password"))
-      conn.exec("ALTER USER " + quoted + " WITH PASSWORD $1", {roachrun::param(p.string("password"))});
+      conn.exec_params("ALTER USER " + quoted + " WITH PASSWORD $1", {roachrun::param(p.string("password"))});
     ctx.log().info("user {} exists", user);
   } else {
     // PostgreSQL has no CREATE USER IF NOT EXISTS.
     const bool exists = conn.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", user).rows() > 0;
     if (!exists) {
       try {
-        conn.exec("CREATE USER " + quoted);
+        conn.exec_params("CREATE USER " + quoted);
       } catch (const roachrun::DbError& e) {
         if (e.sqlstate() != "42710") throw;  // duplicate_object: created meanwhile by someone else; fine
       }

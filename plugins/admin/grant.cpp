@@ -38,7 +38,7 @@ void grant_on_public_schema(roachrun::StepContext& ctx, const roachrun::Connecti
   if (!schema_privilege) return;
   roachrun::Connection db = conn.open_database(database);
   try {
-    db.exec(std::string("GRANT ") + schema_privilege + " ON SCHEMA public TO " + quoted_user);
+    db.exec_params(std::string("GRANT ") + schema_privilege + " ON SCHEMA public TO " + quoted_user);
   } catch (const roachrun::DbError& e) {
     throw roachrun::DbError(e.sqlstate(), e.server_message(),
                             "granting " + std::string(schema_privilege) + " on schema public in database '" + database +
@@ -54,7 +54,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::vector<std::string> privileges = parse_privileges(p.strings("privileges"));
   const std::string quoted_user = conn.escape_identifier(user);
 
-  conn.exec("GRANT " + join_privileges(privileges) + " ON DATABASE " + conn.escape_identifier(database) + " TO " +
+  conn.exec_params("GRANT " + join_privileges(privileges) + " ON DATABASE " + conn.escape_identifier(database) + " TO " +
             quoted_user);
   if (!conn.dialect().is_cockroach()) grant_on_public_schema(ctx, conn, database, quoted_user, privileges);
   ctx.log().info("granted {} on database {} to {}", join_privileges(privileges), database, user);

@@ -44,7 +44,7 @@ AuditReport audit_accounts(roachrun::Connection& conn, const std::string& table,
                            std::int64_t accounts, std::int64_t initial_balance) {
   AuditReport r;
   r.expected_accounts = accounts;
-  conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+  conn.exec_simple("BEGIN ISOLATION LEVEL REPEATABLE READ");
   try {
     // NUMERIC sums: a corrupted balance near BIGINT's limit must be reported, not overflow.
     const roachrun::Result totals = conn.query("SELECT count(*), coalesce(sum(balance::NUMERIC), 0)::TEXT, ($1::NUMERIC * $2::NUMERIC)::TEXT, "
@@ -74,10 +74,10 @@ AuditReport audit_accounts(roachrun::Connection& conn, const std::string& table,
           r.ledger_mismatches.push_back({rows.integer(i, 0), rows.integer(i, 1), rows.integer(i, 2)});
       }
     }
-    conn.exec("COMMIT");
+    conn.exec_simple("COMMIT");
   } catch (...) {
     try {
-      if (conn.is_ok() && conn.in_transaction()) conn.exec("ROLLBACK");
+      if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
     } catch (...) {
     }
     throw;

@@ -58,7 +58,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
                              " (id, balance) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance";
   // One transaction: either the table holds all the rows or nothing changed. Safe to retry whole.
   ctx.transaction([&](roachrun::Connection& c) {
-    c.exec(create);
+    c.exec_params(create);
     for (const auto& [id, balance] : accounts) c.query(upsert, id, balance);
   });
   ctx.log().info("upserted {} account(s) into {}", accounts.size(), p.string("table"));

@@ -14,7 +14,7 @@ namespace {
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   roachrun::Connection& conn = ctx.connection();
   // The table itself stays, as in the tutorial: the next run's CREATE TABLE IF NOT EXISTS finds it.
-  const roachrun::Result r = conn.exec("DELETE FROM " + quoted_table(conn, p));
+  const roachrun::Result r = conn.exec_params("DELETE FROM " + quoted_table(conn, p));
   ctx.log().info("deleted {} account(s) from {}", r.affected_rows(), p.string("table"));
 }
 

@@ -29,7 +29,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const roachrun::TransactionStats stats = ctx.transaction(
       [&](roachrun::Connection& c) {
         ++attempt;
-        c.exec("SELECT now()");
+        c.exec_simple("SELECT now()");
         if (attempt <= times) force_serialization_failure(c, cockroach, "forced retry (bank.force_retry)");
       },
       policy);

@@ -55,7 +55,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   if (id) {
     // The ledger is created outside the transaction, before it: DDL inside a retried
     // transaction would only add conflicts.
-    conn.exec("CREATE TABLE IF NOT EXISTS " + ledger +
+    conn.exec_params("CREATE TABLE IF NOT EXISTS " + ledger +
               " (id TEXT PRIMARY KEY, from_id INT, to_id INT, amount INT, at TIMESTAMPTZ DEFAULT now())");
     // After an ambiguous COMMIT: the ledger row is there if and only if the transfer committed.
     hooks.resolve_ambiguous = [&](roachrun::Connection& c) { return c.query(lookup, *id).rows() > 0; };
@@ -91,7 +91,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
         std::int64_t balance = 0;
         const TransferOutcome outcome = transfer_funds(
             [&](TransferStatement st, int count, const char* const* texts) {
-              return c.exec(sql.text(st), std::vector<roachrun::Param>(texts, texts + count));
+              return c.exec_params(sql.text(st), std::vector<roachrun::Param>(texts, texts + count));
             },
             values, balance);
         switch (outcome) {

@@ -145,7 +145,7 @@ bool WorkloadClient::connect() noexcept {
 
 void WorkloadClient::prepare_session() {
   Connection& c = *conn_;
-  if (!sql_.session.empty() && config_.protocol == WorkloadProtocol::single) c.exec(sql_.session);
+  if (!sql_.session.empty() && config_.protocol == WorkloadProtocol::single) c.exec_params(sql_.session);
   if (config_.protocol == WorkloadProtocol::single) {
     c.prepare(kSingle, sql_.single, config_.ledger ? 4 : 3);
   } else {
@@ -266,7 +266,7 @@ void WorkloadClient::rollback_if_open() noexcept {
       c.pipeline_sync();
       c.read_flight(&done, 1);
     } else {
-      c.exec("ROLLBACK");
+      c.exec_simple("ROLLBACK");
     }
   } catch (...) {
     // The transaction is over either way; the error that led here is what matters.

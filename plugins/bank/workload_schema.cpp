@@ -6,11 +6,11 @@ namespace roachrun_bank {
 
 void create_workload_tables(roachrun::Connection& conn, const std::string& table, const std::string& ledger,
                             std::int64_t accounts, std::int64_t initial_balance, bool with_ledger) {
-  conn.exec("DROP TABLE IF EXISTS " + ledger);
-  conn.exec("DROP TABLE IF EXISTS " + table);
-  conn.exec("CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)");
+  conn.exec_params("DROP TABLE IF EXISTS " + ledger);
+  conn.exec_params("DROP TABLE IF EXISTS " + table);
+  conn.exec_params("CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)");
   if (with_ledger) {
-    conn.exec("CREATE TABLE " + ledger +
+    conn.exec_params("CREATE TABLE " + ledger +
               " (id BIGINT PRIMARY KEY, from_id BIGINT NOT NULL, to_id BIGINT NOT NULL, amount BIGINT NOT NULL)");
   }
   // The server generates the rows: one statement per batch instead of a row per round trip.

@@ -83,7 +83,7 @@ void check(const roachrun::Params& p) {
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const roachrun::Result res = [&] {
     try {
-      return ctx.connection().exec(p.string("sql"), query_params(p));
+      return ctx.connection().exec_params(p.string("sql"), query_params(p));
     } catch (const roachrun::DbError& e) {
       // The server's words for a second statement are cryptic; say what to do instead.
       if (e.sqlstate() == "42601" && e.server_message().find("multiple commands") != std::string::npos)

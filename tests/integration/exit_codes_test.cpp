@@ -71,7 +71,7 @@ TEST(ExitCodes, InvalidScenarioRunsNothingAndExitsTwo) {
             std::string::npos)
       << r.err;
   Connection c = TestServer::get().connect("root", db);
-  EXPECT_EQ(c.exec("SELECT count(*) FROM pg_tables WHERE tablename = 'accounts'").integer(0, 0), 0);
+  EXPECT_EQ(c.exec_simple("SELECT count(*) FROM pg_tables WHERE tablename = 'accounts'").integer(0, 0), 0);
 }
 
 TEST(ExitCodes, UnreachableTargetExitsThreeNamingHostAndPort) {
@@ -103,7 +103,7 @@ TEST(ExitCodes, WrongPasswordExitsThreeAndNeverShowsAPassword) {
   auto server = LocalServer::start(options, TestServer::get().log());
   const std::string port = std::to_string(server->port());
   Connection root = Connection::open({{"host", "127.0.0.1"}, {"port", port}, {"user", "root"}, {"dbname", "defaultdb"}}, "root");
-  root.exec("CREATE ROLE pw_user LOGIN PASSWORD 'right-secret'");
+  root.exec_simple("CREATE ROLE pw_user LOGIN PASSWORD 'right-secret'");
 
   TempDir dir;
   auto scenario = [&](const std::string& password) {

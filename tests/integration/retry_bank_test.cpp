@@ -58,7 +58,7 @@ TEST(RetryDemo, AbsorbsForcedRetriesThenReportsExhaustionWithExitOne) {
   // Exhausted means nothing of it committed: the balances printed last are the ones left.
   EXPECT_EQ(balances("bank"), "1=900 2=350 ");
   // Leave the shared bank database as the tutorial tests expect to find it.
-  TestServer::get().connect("root", "bank").exec("DELETE FROM accounts");
+  TestServer::get().connect("root", "bank").exec_simple("DELETE FROM accounts");
 }
 
 TEST(RetryDemo, ValidatesAndIsDescribedAsExpectedToFail) {
@@ -73,8 +73,8 @@ class BankRetry : public ::testing::Test {
   void SetUp() override {
     database_ = TestServer::get().create_database("bankretry");
     Connection c = TestServer::get().connect("root", database_);
-    c.exec("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)");
-    c.exec("INSERT INTO accounts VALUES (1, 1000), (2, 250)");
+    c.exec_simple("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)");
+    c.exec_simple("INSERT INTO accounts VALUES (1, 1000), (2, 250)");
   }
   // Runs `steps` (YAML list items) against `port` (the server's by default).
   CommandResult run(const std::string& steps, int port = 0, const std::string& retry = "") {
@@ -86,7 +86,7 @@ class BankRetry : public ::testing::Test {
     return roachrun({"run", file, "--target", "postgresql://root@127.0.0.1:" + std::to_string(p) + "/defaultdb?sslmode=disable"});
   }
   std::int64_t ledger_rows() {
-    return TestServer::get().connect("root", database_).exec("SELECT count(*) FROM transfers").integer(0, 0);
+    return TestServer::get().connect("root", database_).exec_simple("SELECT count(*) FROM transfers").integer(0, 0);
   }
   TempDir dir_;
   std::string database_;

@@ -33,7 +33,7 @@ int count_of(const std::string& s, const std::string& part) {
 }
 
 void force_serialization_failure(Connection& c) {
-  c.exec("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
+  c.exec_simple("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
 }
 
 // A logger whose lines the test reads back.
@@ -56,9 +56,9 @@ class Retry : public ::testing::Test {
   void SetUp() override {
     database_ = TestServer::get().create_database("retryx");
     Connection c = root();
-    c.exec("CREATE TABLE t (id INT PRIMARY KEY, attempt INT NOT NULL)");
-    c.exec("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL)");
-    c.exec("INSERT INTO accounts VALUES (1, 1000), (2, 1000)");
+    c.exec_simple("CREATE TABLE t (id INT PRIMARY KEY, attempt INT NOT NULL)");
+    c.exec_simple("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL)");
+    c.exec_simple("INSERT INTO accounts VALUES (1, 1000), (2, 1000)");
   }
   Connection root() const { return TestServer::get().connect("root", database_); }
   // A connection through `proxy`, optionally pretending to be CockroachDB (its version() says so).
@@ -68,15 +68,15 @@ class Retry : public ::testing::Test {
       if (k == "port") v = std::to_string(proxy.port());
     if (fake_cockroach) {
       Connection c = root();
-      c.exec("CREATE SCHEMA IF NOT EXISTS fake");
-      c.exec("CREATE OR REPLACE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
+      c.exec_simple("CREATE SCHEMA IF NOT EXISTS fake");
+      c.exec_simple("CREATE OR REPLACE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
              "$$SELECT 'CockroachDB CCL v23.1.11 (fake, for tests)'::text$$");
       // Before pg_catalog in the search path, fake.version() answers the unqualified version().
       options.emplace_back("options", "-csearch_path=fake,public,pg_catalog");
     }
     return Connection::open(options, "proxied");
   }
-  std::int64_t committed(const std::string& sql) { return root().exec(sql).integer(0, 0); }
+  std::int64_t committed(const std::string& sql) { return root().exec_params(sql).integer(0, 0); }
   std::int64_t rows_in_t() { return committed("SELECT count(*) FROM t"); }
 
   static RetryHooks quick(std::vector<milliseconds>* sleeps, spdlog::logger* log = nullptr) {
@@ -150,9 +150,9 @@ TEST_F(Retry, SavepointProtocolRunsTheOperationInsideTheSavepoint) {
   run_transaction(
       conn,
       [](Connection& c) {
-        c.exec("INSERT INTO t VALUES (1, 1)");
-        c.exec("ROLLBACK TO SAVEPOINT cockroach_restart");  // fails (3B001) unless the helper set it
-        c.exec("INSERT INTO t VALUES (2, 1)");
+        c.exec_simple("INSERT INTO t VALUES (1, 1)");
+        c.exec_simple("ROLLBACK TO SAVEPOINT cockroach_restart");  // fails (3B001) unless the helper set it
+        c.exec_simple("INSERT INTO t VALUES (2, 1)");
       },
       policy, quick(&sleeps));
   EXPECT_EQ(rows_in_t(), 1);
@@ -163,7 +163,7 @@ TEST_F(Retry, SavepointProtocolOnPostgresRestartsWithAFreshSnapshot) {
   // A genuine serialization failure: this transaction read row 1, another one changed it and
   // committed, then this one updates it. ROLLBACK TO SAVEPOINT would keep the old snapshot and
   // fail the same way on every retry; the helper restarts with ROLLBACK and BEGIN on PostgreSQL.
-  root().exec("INSERT INTO t VALUES (1, 0)");
+  root().exec_simple("INSERT INTO t VALUES (1, 0)");
   Connection conn = root();
   Connection other = root();
   RetryPolicy policy;
@@ -175,9 +175,9 @@ TEST_F(Retry, SavepointProtocolOnPostgresRestartsWithAFreshSnapshot) {
       conn,
       [&](Connection& c) {
         ++attempts;
-        c.exec("SELECT attempt FROM t WHERE id = 1");
-        if (attempts == 1) other.exec("UPDATE t SET attempt = attempt + 100 WHERE id = 1");
-        c.exec("UPDATE t SET attempt = attempt + 1 WHERE id = 1");
+        c.exec_simple("SELECT attempt FROM t WHERE id = 1");
+        if (attempts == 1) other.exec_simple("UPDATE t SET attempt = attempt + 100 WHERE id = 1");
+        c.exec_simple("UPDATE t SET attempt = attempt + 1 WHERE id = 1");
       },
       policy, quick(&sleeps, log.logger.get()));
   EXPECT_EQ(stats.attempts, 2);
@@ -227,12 +227,12 @@ TEST_F(Retry, SerializationFailureAtCommitRestartsEvenUnderCockroachSavepoints) 
   // failed COMMIT ends the transaction: there is no savepoint left to roll back to, so even
   // CockroachDB's protocol must start over with BEGIN.
   Connection setup = root();
-  setup.exec("CREATE SEQUENCE commits");
-  setup.exec(
+  setup.exec_simple("CREATE SEQUENCE commits");
+  setup.exec_simple(
       "CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
       "IF nextval('commits') <= 1 THEN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'commit conflict'; END IF; "
       "RETURN NULL; END$$");
-  setup.exec(
+  setup.exec_simple(
       "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
       "EXECUTE FUNCTION fail_commit()");
   TcpProxy proxy(TestServer::get().port());
@@ -271,7 +271,7 @@ TEST_F(Retry, InterruptDuringBackoffRollsBackUnderEitherProtocol) {
                      conn,
                      [&](Connection& c) {
                        ++attempts;
-                       c.exec("INSERT INTO t VALUES (7, 1)");
+                       c.exec_simple("INSERT INTO t VALUES (7, 1)");
                        force_serialization_failure(c);
                      },
                      policy, hooks),
@@ -298,7 +298,7 @@ TEST_F(Retry, RunsAtTheIsolationLevelOfThePolicy) {
     RetryPolicy policy;
     policy.isolation = isolation;
     std::string seen;
-    run_transaction(conn, [&](Connection& c) { seen = c.exec("SHOW transaction_isolation").text(0, 0); }, policy);
+    run_transaction(conn, [&](Connection& c) { seen = c.exec_simple("SHOW transaction_isolation").text(0, 0); }, policy);
     EXPECT_EQ(seen, expected) << to_string(isolation);
   }
 }
@@ -416,11 +416,11 @@ TEST_F(Retry, BackendKilledBeforeCommitIsRetriedOnANewConnection) {
   TransactionStats stats = run_transaction(
       conn,
       [&](Connection& c) {
-        pids.push_back(c.exec("SELECT pg_backend_pid()").integer(0, 0));
+        pids.push_back(c.exec_simple("SELECT pg_backend_pid()").integer(0, 0));
         c.query("INSERT INTO t VALUES (1, $1)", static_cast<int>(pids.size()));
         if (pids.size() == 1) {
           killer.query("SELECT pg_terminate_backend($1::int, 5000)", pids.back());
-          c.exec("SELECT 1");  // the session is gone
+          c.exec_simple("SELECT 1");  // the session is gone
         }
       },
       RetryPolicy{}, quick(&sleeps, log.logger.get()));
@@ -446,7 +446,7 @@ TEST_P(Ambiguous, ResolvedThroughWhatTheTransactionWrote) {
   int resolutions = 0;
   hooks.resolve_ambiguous = [&](Connection& c) {
     ++resolutions;
-    return c.exec("SELECT count(*) FROM t WHERE id = 1").integer(0, 0) == 1;
+    return c.exec_simple("SELECT count(*) FROM t WHERE id = 1").integer(0, 0) == 1;
   };
   int attempts = 0;
   proxy.arm(GetParam());
@@ -479,7 +479,7 @@ TEST_P(Ambiguous, WithoutAResolverFailsAndIsNotRetried) {
   try {
     run_transaction(conn, [&](Connection& c) {
       ++attempts;
-      c.exec("INSERT INTO t VALUES (1, 1)");
+      c.exec_simple("INSERT INTO t VALUES (1, 1)");
     }, RetryPolicy{}, hooks);
     FAIL() << "succeeded";
   } catch (const AmbiguousCommit& e) {
@@ -508,7 +508,7 @@ TEST_F(Retry, StatementCompletionUnknownIsAmbiguous) {
   try {
     run_transaction(conn, [&](Connection& c) {
       ++attempts;
-      c.exec("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40003', MESSAGE = 'result is ambiguous'; END$$");
+      c.exec_simple("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40003', MESSAGE = 'result is ambiguous'; END$$");
     }, RetryPolicy{}, quick(&sleeps));
     FAIL() << "succeeded";
   } catch (const AmbiguousCommit& e) {

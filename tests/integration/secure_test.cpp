@@ -85,8 +85,8 @@ LocalServer* SecureServer::server_ = nullptr;
 TEST_F(SecureServer, VerifiedTlsWithClientCertificateIsAccepted) {
   Connection c = Connection::open(options("root", certs_), "root");
   EXPECT_EQ(PQsslInUse(c.native_handle()), 1);
-  EXPECT_EQ(c.exec("SELECT current_user").text(0, 0), "root");
-  Result ssl = c.exec("SELECT ssl, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+  EXPECT_EQ(c.exec_simple("SELECT current_user").text(0, 0), "root");
+  Result ssl = c.exec_simple("SELECT ssl, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
   EXPECT_EQ(ssl.text(0, 0), "t");
   EXPECT_NE(std::string(ssl.text(0, 1)).find("CN=root"), std::string::npos) << ssl.text(0, 1);
 }

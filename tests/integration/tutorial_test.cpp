@@ -62,7 +62,7 @@ TEST(Tutorial, RunsTwiceInARowAgainstTheSameServer) {
   }
   // The tutorial's last step deletes the rows so the program can run again.
   Connection bank = TestServer::get().connect("maxroach", "bank");
-  EXPECT_EQ(bank.exec("SELECT count(*) FROM accounts").integer(0, 0), 0);
+  EXPECT_EQ(bank.exec_simple("SELECT count(*) FROM accounts").integer(0, 0), 0);
 }
 
 TEST(Tutorial, SetOverridesTheAmount) {

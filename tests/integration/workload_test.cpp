@@ -129,7 +129,7 @@ class Workload : public ::testing::Test {
     const auto& s = j["scenarios"][0]["steps"][index];
     return s.contains("result") ? s["result"] : nlohmann::json();
   }
-  std::int64_t scalar(const std::string& sql) { return connect().exec(sql).integer(0, 0); }
+  std::int64_t scalar(const std::string& sql) { return connect().exec_params(sql).integer(0, 0); }
   Connection connect() { return TestServer::get().connect("root", database_); }
   bool table_exists(const std::string& table) {
     return connect().query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = $1", table)
@@ -321,14 +321,14 @@ TEST_F(Workload, AuditCatchesABalanceCorruptedMidRun) {
   bool running = false;
   while (!running && Clock::now() < deadline) {
     try {
-      running = c.exec("SELECT count(*) FROM accounts").integer(0, 0) == 10 &&
-                c.exec("SELECT count(*) FROM accounts_ledger").integer(0, 0) > 0;
+      running = c.exec_simple("SELECT count(*) FROM accounts").integer(0, 0) == 10 &&
+                c.exec_simple("SELECT count(*) FROM accounts_ledger").integer(0, 0) > 0;
     } catch (const DbError&) {  // not created yet
     }
     if (!running) std::this_thread::sleep_for(10ms);
   }
   ASSERT_TRUE(running) << "the workload never started: " << cmd.err_so_far();
-  c.exec("UPDATE accounts SET balance = balance + 7 WHERE id = 5");
+  c.exec_simple("UPDATE accounts SET balance = balance + 7 WHERE id = 5");
   auto r = finish(cmd);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const std::string all = r.out + r.err;
@@ -461,7 +461,7 @@ std::unique_ptr<RunningCommand> start_then_cut(const std::string& file, const st
   bool filled = false;
   while (!filled && Clock::now() < deadline) {
     try {
-      filled = direct.exec("SELECT count(*) FROM accounts").integer(0, 0) == 100;
+      filled = direct.exec_simple("SELECT count(*) FROM accounts").integer(0, 0) == 100;
     } catch (const DbError&) {
     }
     if (!filled) std::this_thread::sleep_for(10ms);
@@ -566,8 +566,8 @@ class WorkloadOnCockroach : public Workload, public ::testing::WithParamInterfac
 TEST_P(WorkloadOnCockroach, SingleStatementConservesMoneyUnderContention) {
   const bool ledger = GetParam();
   Connection c = connect();
-  c.exec("CREATE SCHEMA fake");
-  c.exec("CREATE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
+  c.exec_simple("CREATE SCHEMA fake");
+  c.exec_simple("CREATE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
          "$$SELECT 'CockroachDB CCL v23.1.11 (fake, for tests)'::text$$");
   const std::string file =
       dir_.write("crdb.yaml", "scenario: workload\n"
@@ -585,7 +585,7 @@ TEST_P(WorkloadOnCockroach, SingleStatementConservesMoneyUnderContention) {
   EXPECT_GT(res["declined"].get<std::int64_t>(), 0) << "amounts up to 60 of 100: some must be declined";
   expect_money_conserved(2, 100);
   if (ledger) {
-    EXPECT_EQ(c.exec("SELECT count(*) FROM accounts_ledger").integer(0, 0), res["committed"].get<std::int64_t>());
+    EXPECT_EQ(c.exec_simple("SELECT count(*) FROM accounts_ledger").integer(0, 0), res["committed"].get<std::int64_t>());
   }
 }
 

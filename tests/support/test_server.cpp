@@ -60,7 +60,7 @@ Connection TestServer::connect(const std::string& user, const std::string& datab
 std::string TestServer::create_database(const std::string& prefix) {
   std::string name = prefix + "_" + std::to_string(++state().databases);
   Connection root = connect();
-  root.exec("CREATE DATABASE " + root.escape_identifier(name));
+  root.exec_params("CREATE DATABASE " + root.escape_identifier(name));
   return name;
 }
 
@@ -68,7 +68,7 @@ spdlog::logger& TestServer::log() { return *state().logger; }
 
 std::string balances(const std::string& database) {
   Connection c = TestServer::get().connect("root", database);
-  Result r = c.exec("SELECT id, balance FROM accounts ORDER BY id");
+  Result r = c.exec_simple("SELECT id, balance FROM accounts ORDER BY id");
   std::string s;
   for (int i = 0; i < r.rows(); ++i) s += std::string(r.text(i, 0)) + "=" + std::string(r.text(i, 1)) + " ";
   return s;

@@ -23,7 +23,7 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 // Raises a real serialization failure on the server.
 void force_serialization_failure(Connection& conn) {
-  conn.exec("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
+  conn.exec_simple("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
 }
 
 class RunTransaction : public ::testing::Test {
@@ -31,7 +31,7 @@ class RunTransaction : public ::testing::Test {
   void SetUp() override {
     database_ = test::TestServer::get().create_database("retry");
     conn_.emplace(test::TestServer::get().connect("root", database_));
-    conn_->exec("CREATE TABLE t (id INT PRIMARY KEY, attempt INT NOT NULL)");
+    conn_->exec_simple("CREATE TABLE t (id INT PRIMARY KEY, attempt INT NOT NULL)");
   }
 
   Connection& conn() { return *conn_; }
@@ -39,7 +39,7 @@ class RunTransaction : public ::testing::Test {
   // Rows in t, read on a separate connection: only what was committed.
   std::int64_t committed_rows() {
     Connection other = test::TestServer::get().connect("root", database_);
-    return other.exec("SELECT count(*) FROM t").integer(0, 0);
+    return other.exec_simple("SELECT count(*) FROM t").integer(0, 0);
   }
 
   // An operation that inserts a row, then fails with 40001 on its first `failures` attempts.
@@ -83,7 +83,7 @@ TEST_P(RunTransactionSucceedsAfterFailures, CommitsExactlyOnce) {
   EXPECT_FALSE(conn().in_transaction());
   EXPECT_EQ(committed_rows(), 1);
   // The committed row is the last attempt's.
-  EXPECT_EQ(conn().exec("SELECT attempt FROM t WHERE id = 1").integer(0, 0), failures + 1);
+  EXPECT_EQ(conn().exec_simple("SELECT attempt FROM t WHERE id = 1").integer(0, 0), failures + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Failures, RunTransactionSucceedsAfterFailures, ::testing::Values(0, 1, 2, 3));
@@ -177,12 +177,12 @@ TEST_F(RunTransaction, SameSeedGivesTheSameDelays) {
 TEST_F(RunTransaction, RetriesASerializationFailureAtCommit) {
   // A deferred constraint trigger raises 40001 when COMMIT checks it, on the first two commits
   // (counted by a sequence, which a rollback does not undo).
-  conn().exec("CREATE SEQUENCE commits");
-  conn().exec(
+  conn().exec_simple("CREATE SEQUENCE commits");
+  conn().exec_simple(
       "CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
       "IF nextval('commits') <= 2 THEN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'commit conflict'; END IF; "
       "RETURN NULL; END$$");
-  conn().exec(
+  conn().exec_simple(
       "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
       "EXECUTE FUNCTION fail_commit()");
   int attempts = 0;
@@ -202,7 +202,7 @@ TEST_F(RunTransaction, RetriesASerializationFailureAtCommit) {
 }
 
 TEST_F(RunTransaction, NonRetryableErrorIsRethrownAfterOneAttempt) {
-  conn().exec("INSERT INTO t VALUES (1, 0)");
+  conn().exec_simple("INSERT INTO t VALUES (1, 0)");
   int attempts = 0;
   std::vector<milliseconds> sleeps;
   TransactionStats stats;
@@ -211,8 +211,8 @@ TEST_F(RunTransaction, NonRetryableErrorIsRethrownAfterOneAttempt) {
         conn(),
         [&](Connection& c) {
           ++attempts;
-          c.exec("INSERT INTO t VALUES (2, 0)");
-          c.exec("INSERT INTO t VALUES (1, 0)");  // unique violation
+          c.exec_simple("INSERT INTO t VALUES (2, 0)");
+          c.exec_simple("INSERT INTO t VALUES (1, 0)");  // unique violation
         },
         RetryPolicy{}, recording_hooks(&sleeps, &stats));
     FAIL() << "run_transaction succeeded";
@@ -240,8 +240,8 @@ TEST_F(RunTransaction, UndefinedTableIsNotRetried) {
         conn(),
         [&](Connection& c) {
           ++attempts;
-          c.exec("INSERT INTO t VALUES (5, 0)");
-          c.exec("SELECT * FROM no_such_table");
+          c.exec_simple("INSERT INTO t VALUES (5, 0)");
+          c.exec_simple("SELECT * FROM no_such_table");
         },
         RetryPolicy{}, recording_hooks(&sleeps));
     FAIL() << "run_transaction succeeded";
@@ -263,7 +263,7 @@ TEST_F(RunTransaction, OtherExceptionsRollBackAndPropagate) {
         conn(),
         [&](Connection& c) {
           ++attempts;
-          c.exec("INSERT INTO t VALUES (1, 0)");
+          c.exec_simple("INSERT INTO t VALUES (1, 0)");
           throw std::runtime_error("not a database error");
         },
         RetryPolicy{}, recording_hooks(&sleeps));
@@ -284,7 +284,7 @@ TEST_F(RunTransaction, StepErrorFromOpIsNotRetried) {
   EXPECT_THROW(run_transaction(conn(),
                                [&](Connection& c) {
                                  ++attempts;
-                                 c.exec("INSERT INTO t VALUES (1, 0)");
+                                 c.exec_simple("INSERT INTO t VALUES (1, 0)");
                                  throw StepError("insufficient funds");
                                }),
                StepError);
@@ -299,9 +299,9 @@ TEST_F(RunTransaction, ConnectionIsUsableAfterwards) {
   EXPECT_THROW(run_transaction(conn(), failing_op(10, &attempts), RetryPolicy{}, recording_hooks(&sleeps)),
                RetriesExhausted);
   // Not left in an aborted transaction: a plain statement works.
-  EXPECT_EQ(conn().exec("SELECT 41 + 1").integer(0, 0), 42);
+  EXPECT_EQ(conn().exec_simple("SELECT 41 + 1").integer(0, 0), 42);
   TransactionStats stats =
-      run_transaction(conn(), [](Connection& c) { c.exec("INSERT INTO t VALUES (9, 1)"); }, RetryPolicy{}, {});
+      run_transaction(conn(), [](Connection& c) { c.exec_simple("INSERT INTO t VALUES (9, 1)"); }, RetryPolicy{}, {});
   EXPECT_EQ(stats.attempts, 1);
   EXPECT_EQ(stats.backoff, milliseconds(0));
   EXPECT_EQ(committed_rows(), 1);

@@ -82,15 +82,18 @@ class ROACHRUN_API Connection {
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
-  // One statement with parameters (extended protocol). Throws DbError on an error reply and
-  // ConnectError-free DbError with SQLSTATE 08006 if the connection is lost.
-  Result exec(std::string_view sql, const std::vector<Param>& params = {});
-  // One NUL-terminated statement without parameters (BEGIN, COMMIT, ...), sent with the simple
-  // query protocol and without copying it: for hot loops. Not in pipeline mode (use queue()).
-  Result exec(const char* sql);
+  // Exactly one statement, with its values as $n parameters, by the extended protocol (parse,
+  // bind, execute). Several `;`-separated statements are refused by the server. Throws DbError
+  // on an error reply, with SQLSTATE 08006 if the connection is lost.
+  Result exec_params(std::string_view sql, const std::vector<Param>& params = {});
+  // A NUL-terminated text without parameters (BEGIN, COMMIT, ...) by the simple query protocol,
+  // without copying it: one message instead of five, for hot loops. The simple protocol would
+  // run several `;`-separated statements and return the last result: use exec_script for
+  // scripts, this for one statement. Not in pipeline mode (use queue()). Throws DbError.
+  Result exec_simple(const char* sql);
   template <typename... Args>
   Result query(std::string_view sql, Args&&... args) {
-    return exec(sql, std::vector<Param>{param(std::forward<Args>(args))...});
+    return exec_params(sql, std::vector<Param>{param(std::forward<Args>(args))...});
   }
   // Several statements separated by semicolons, no parameters (simple protocol). For scripts
   // written by the user, never for values.

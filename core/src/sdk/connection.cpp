@@ -160,7 +160,7 @@ void Connection::throw_error(const PGresult* res, std::string_view sql) const {
   throw DbError(std::move(sqlstate), std::move(message), "");
 }
 
-Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params) {
   std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
@@ -171,7 +171,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
   return res;
 }
 
-Result Connection::exec(const char* sql) {
+Result Connection::exec_simple(const char* sql) {
   // The simple query protocol: one message instead of parse, bind, describe, execute and sync,
   // and no unnamed statement to plan -- what BEGIN and COMMIT on every transfer want.
   Result res(PQexec(conn_.get(), sql));
@@ -259,7 +259,7 @@ std::string Connection::escape_identifier(std::string_view identifier) const {
 
 const Dialect& Connection::dialect() {
   if (!dialect_) {
-    Result r = exec("SELECT version()");
+    Result r = exec_simple("SELECT version()");
     dialect_ = Dialect::from_version_string(std::string(r.text(0, 0)));
   }
   return *dialect_;

@@ -32,7 +32,7 @@ void interruptible_sleep(std::chrono::milliseconds d, const std::atomic<bool>* i
 // that caused it.
 void rollback_quietly(Connection& conn) noexcept {
   try {
-    if (conn.is_ok() && conn.in_transaction()) conn.exec("ROLLBACK");
+    if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
   } catch (...) {
   }
 }
@@ -136,17 +136,17 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
     try {
       if (!conn.is_ok()) conn.reconnect();
       if (restart_at_savepoint) {
-        conn.exec("ROLLBACK TO SAVEPOINT cockroach_restart");
+        conn.exec_simple("ROLLBACK TO SAVEPOINT cockroach_restart");
       } else {
-        conn.exec(begin);
-        if (savepoint) conn.exec("SAVEPOINT cockroach_restart");
+        conn.exec_simple(begin);
+        if (savepoint) conn.exec_simple("SAVEPOINT cockroach_restart");
       }
       restart_at_savepoint = false;
       op(conn);
       committing = true;
-      if (savepoint) conn.exec("RELEASE SAVEPOINT cockroach_restart");
+      if (savepoint) conn.exec_simple("RELEASE SAVEPOINT cockroach_restart");
       at_commit = true;
-      conn.exec("COMMIT");
+      conn.exec_simple("COMMIT");
       return stats;
     } catch (const DbError& e) {
       const ErrorClass cls = classify(e, committing);
