@@ -436,6 +436,10 @@ TEST_F(Retry, BackendKilledBeforeCommitIsRetriedOnANewConnection) {
 
 class Ambiguous : public Retry, public ::testing::WithParamInterface<TcpProxy::CommitFault> {};
 
+std::string commit_fault_name(const ::testing::TestParamInfo<TcpProxy::CommitFault>& info) {
+  return info.param == TcpProxy::CommitFault::drop_reply ? "CommitHappenedReplyLost" : "CommitNeverArrived";
+}
+
 TEST_P(Ambiguous, ResolvedThroughWhatTheTransactionWrote) {
   const bool commit_happened = GetParam() == TcpProxy::CommitFault::drop_reply;
   TcpProxy proxy(TestServer::get().port());
@@ -496,10 +500,7 @@ TEST_P(Ambiguous, WithoutAResolverFailsAndIsNotRetried) {
 
 INSTANTIATE_TEST_SUITE_P(CommitFaults, Ambiguous,
                          ::testing::Values(TcpProxy::CommitFault::drop_reply, TcpProxy::CommitFault::drop_commit),
-                         [](const auto& test_info) {
-                           return test_info.param == TcpProxy::CommitFault::drop_reply ? std::string("CommitHappenedReplyLost")
-                                                                                  : std::string("CommitNeverArrived");
-                         });
+                         commit_fault_name);
 
 TEST_F(Retry, StatementCompletionUnknownIsAmbiguous) {
   Connection conn = root();
@@ -518,6 +519,217 @@ TEST_F(Retry, StatementCompletionUnknownIsAmbiguous) {
   EXPECT_EQ(attempts, 1);
   EXPECT_TRUE(sleeps.empty());
   EXPECT_FALSE(conn.in_transaction());
+}
+
+// --- run_attempts: the engine under a strategy of a step's own -------------------------------
+// bank.workload's single and pipeline protocols make their attempts this way; these pin down
+// that they get exactly what run_transaction gets: classification, backoff, reconnects,
+// ambiguity resolution and the error texts.
+
+// One INSERT as its own implicit transaction, as the workload's `single` protocol: its reply is
+// its COMMIT's. (The comment is what the proxy's COMMIT fault looks for.)
+class SingleStatement : public AttemptStrategy {
+ public:
+  explicit SingleStatement(int failures = 0, bool resolves = true) : failures_(failures), resolves_(resolves) {}
+  void run(Connection& conn, Attempt& attempt) override {
+    ++runs;
+    attempt.phase = AttemptPhase::committing;
+    if (attempt.number <= failures_)
+      conn.exec_simple("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
+    conn.query("INSERT INTO t VALUES (1, $1) /* its own COMMIT */", attempt.number);
+  }
+  void abandon(Connection& conn) noexcept override {
+    ++abandoned;
+    AttemptStrategy::abandon(conn);
+  }
+  bool resolves_ambiguity() const noexcept override { return resolves_; }
+  bool committed(Connection& conn) override {
+    ++resolutions;
+    return conn.exec_simple("SELECT count(*) FROM t WHERE id = 1").integer(0, 0) == 1;
+  }
+  std::string ambiguous_advice() const override { return "give it a ledger"; }
+  void new_session(Connection&) override { ++sessions; }
+
+  int runs = 0, abandoned = 0, resolutions = 0, sessions = 0;
+
+ private:
+  int failures_;
+  bool resolves_;
+};
+
+class AmbiguousStrategy : public Retry, public ::testing::WithParamInterface<TcpProxy::CommitFault> {};
+
+TEST_P(AmbiguousStrategy, ResolvedByTheStrategyOnANewSession) {
+  const bool commit_happened = GetParam() == TcpProxy::CommitFault::drop_reply;
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy);
+  std::vector<milliseconds> sleeps;
+  TransactionStats stats;
+  RetryHooks hooks = quick(&sleeps);
+  hooks.stats = &stats;
+  SingleStatement strategy;
+  proxy.arm(GetParam());
+  run_attempts(conn, strategy, RetryPolicy{}, hooks);
+  EXPECT_TRUE(proxy.fired());
+  EXPECT_EQ(strategy.resolutions, 1);
+  EXPECT_EQ(strategy.runs, commit_happened ? 1 : 2) << "committed: done; not committed: retried";
+  EXPECT_EQ(strategy.sessions, 1) << "told once about the new session";
+  EXPECT_EQ(stats.reconnects, 1);
+  EXPECT_EQ(stats.ambiguous_resolved, 1);
+  EXPECT_EQ(stats.attempts, strategy.runs);
+  EXPECT_EQ(sleeps.size(), commit_happened ? 0u : 1u);
+  EXPECT_EQ(rows_in_t(), 1) << "applied exactly once";
+}
+
+TEST_P(AmbiguousStrategy, UnresolvableFailsWithTheStrategysAdvice) {
+  const bool commit_happened = GetParam() == TcpProxy::CommitFault::drop_reply;
+  TcpProxy proxy(TestServer::get().port());
+  Connection conn = through(proxy);
+  std::vector<milliseconds> sleeps;
+  SingleStatement strategy(0, /*resolves=*/false);
+  proxy.arm(GetParam());
+  try {
+    run_attempts(conn, strategy, RetryPolicy{}, quick(&sleeps));
+    FAIL() << "succeeded";
+  } catch (const AmbiguousCommit& e) {
+    EXPECT_EQ(e.attempts(), 1);
+    EXPECT_TRUE(contains(e.what(), "outcome unknown")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "; give it a ledger")) << e.what();
+  }
+  EXPECT_EQ(strategy.runs, 1);
+  EXPECT_EQ(strategy.resolutions, 0);
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_EQ(rows_in_t(), commit_happened ? 1 : 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(CommitFaults, AmbiguousStrategy,
+                         ::testing::Values(TcpProxy::CommitFault::drop_reply, TcpProxy::CommitFault::drop_commit),
+                         commit_fault_name);
+
+TEST_F(Retry, StrategyRetriesWithTheHooksJitterAndCountsEveryAttempt) {
+  Connection conn = root();
+  std::vector<milliseconds> sleeps;
+  TransactionStats stats;
+  RetryHooks hooks = quick(&sleeps);
+  hooks.stats = &stats;
+  std::vector<double> draws = {0.25, 0.75};
+  int drawn = 0;
+  hooks.random = [&] { return draws[static_cast<std::size_t>(drawn++)]; };
+  SingleStatement strategy(2);
+  RetryPolicy policy;
+  run_attempts(conn, strategy, policy, hooks);
+  EXPECT_EQ(strategy.runs, 3);
+  EXPECT_EQ(strategy.abandoned, 2) << "each failed attempt is abandoned once";
+  EXPECT_EQ(drawn, 2);
+  ASSERT_EQ(sleeps.size(), 2u);
+  EXPECT_EQ(sleeps[0], backoff_delay(policy, 1, 0.25));
+  EXPECT_EQ(sleeps[1], backoff_delay(policy, 2, 0.75));
+  EXPECT_EQ(stats.attempts, 3);
+  EXPECT_EQ(stats.retries, 2);
+  EXPECT_EQ(stats.backoff, sleeps[0] + sleeps[1]);
+  EXPECT_EQ(stats.reconnects, 0);
+  EXPECT_EQ(committed("SELECT attempt FROM t"), 3);
+}
+
+TEST_F(Retry, StrategyExhaustsItsRetriesWithTheSameError) {
+  Connection conn = root();
+  std::vector<milliseconds> sleeps;
+  SingleStatement strategy(10);
+  RetryPolicy policy;
+  policy.max_retries = 2;
+  try {
+    run_attempts(conn, strategy, policy, quick(&sleeps));
+    FAIL() << "succeeded";
+  } catch (const RetriesExhausted& e) {
+    EXPECT_EQ(e.attempts(), 3);
+    EXPECT_TRUE(contains(e.what(), "after 3 attempts (2 retries)")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "last error (retryable): forced retry (SQLSTATE 40001)")) << e.what();
+  }
+  EXPECT_EQ(strategy.runs, 3);
+  EXPECT_EQ(rows_in_t(), 0);
+}
+
+TEST_F(Retry, StrategysFinalErrorNamesTheAttempt) {
+  // A final error after a retry: the engine says which attempt it was, for every protocol.
+  struct FailsThenBreaks : AttemptStrategy {
+    void run(Connection& conn, Attempt& attempt) override {
+      if (attempt.number == 1)
+        conn.exec_simple("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'forced retry'; END$$");
+      conn.exec_simple("SELECT * FROM no_such_table");
+    }
+  } strategy;
+  Connection conn = root();
+  std::vector<milliseconds> sleeps;
+  try {
+    run_attempts(conn, strategy, RetryPolicy{}, quick(&sleeps));
+    FAIL() << "succeeded";
+  } catch (const RetriesExhausted&) {
+    FAIL() << "a final error is not retried";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.sqlstate(), "42P01");
+    EXPECT_TRUE(contains(e.what(), "transaction failed on attempt 2 (final error, not retried)")) << e.what();
+  }
+  EXPECT_EQ(sleeps.size(), 1u);
+}
+
+TEST_F(Retry, StrategyOpenTransactionIsAbandonedOnAnyException) {
+  // A strategy that opens its own transaction and fails with something that is not a DbError.
+  struct Throws : AttemptStrategy {
+    void run(Connection& conn, Attempt&) override {
+      conn.exec_simple("BEGIN");
+      conn.exec_simple("INSERT INTO t VALUES (1, 1)");
+      throw StepError("the step gave up");
+    }
+  } strategy;
+  Connection conn = root();
+  EXPECT_THROW(run_attempts(conn, strategy, RetryPolicy{}), StepError);
+  EXPECT_FALSE(conn.in_transaction()) << "the default abandon() rolled back";
+  EXPECT_EQ(rows_in_t(), 0);
+}
+
+TEST_F(Retry, StrategyReconnectsALostSessionBeforeTheNextAttempt) {
+  Connection conn = root();
+  Connection killer = root();
+  std::vector<milliseconds> sleeps;
+  TransactionStats stats;
+  RetryHooks hooks = quick(&sleeps);
+  hooks.stats = &stats;
+  struct KilledOnce : SingleStatement {
+    Connection* killer = nullptr;
+    void run(Connection& conn, Attempt& attempt) override {
+      if (attempt.number == 1) {
+        const auto pid = conn.exec_simple("SELECT pg_backend_pid()").integer(0, 0);
+        killer->query("SELECT pg_terminate_backend($1::int, 5000)", pid);
+        conn.exec_simple("SELECT 1");  // still before anything could commit: connection lost
+      }
+      SingleStatement::run(conn, attempt);
+    }
+  } strategy;
+  strategy.killer = &killer;
+  run_attempts(conn, strategy, RetryPolicy{}, hooks);
+  EXPECT_EQ(stats.attempts, 2);
+  EXPECT_EQ(stats.ambiguous_resolved, 0) << "lost before the commit: not ambiguous";
+  EXPECT_EQ(stats.reconnects, 1);
+  EXPECT_EQ(strategy.sessions, 1);
+  EXPECT_EQ(rows_in_t(), 1);
+}
+
+TEST(SleepUnless, EndsPromptlyWhenStoppedAndSleepsOtherwise) {
+  using clock = std::chrono::steady_clock;
+  std::atomic<bool> stop{false};
+  auto t0 = clock::now();
+  EXPECT_TRUE(sleep_unless(milliseconds(60), &stop));
+  EXPECT_GE(clock::now() - t0, milliseconds(60));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    stop = true;
+  });
+  t0 = clock::now();
+  EXPECT_FALSE(sleep_unless(std::chrono::seconds(30), &stop));
+  EXPECT_LT(clock::now() - t0, std::chrono::seconds(5));
+  stopper.join();
+  EXPECT_FALSE(sleep_unless(milliseconds(1), &stop)) << "already stopped";
+  EXPECT_TRUE(sleep_unless(milliseconds(1), nullptr));
 }
 
 }  // namespace

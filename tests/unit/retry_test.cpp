@@ -416,32 +416,32 @@ TEST(IsRetryableSqlstate, SerializationFailureAndDeadlock) {
 // --- classification, in one place ---------------------------------------------------------------
 
 TEST(Classify, EachClass) {
-  EXPECT_EQ(classify("40001", false), ErrorClass::retryable);
-  EXPECT_EQ(classify("40001", true), ErrorClass::retryable);  // a 40001 at COMMIT is a definite failure
-  EXPECT_EQ(classify("40P01", false), ErrorClass::retryable);
-  EXPECT_EQ(classify("40003", false), ErrorClass::ambiguous);
-  EXPECT_EQ(classify("40003", true), ErrorClass::ambiguous);
+  EXPECT_EQ(classify("40001", false), Disposition::retryable);
+  EXPECT_EQ(classify("40001", true), Disposition::retryable);  // a 40001 at COMMIT is a definite failure
+  EXPECT_EQ(classify("40P01", false), Disposition::retryable);
+  EXPECT_EQ(classify("40003", false), Disposition::ambiguous);
+  EXPECT_EQ(classify("40003", true), Disposition::ambiguous);
   for (const char* lost : {"08006", "08003", "08000", "57P01", "57P02", "57P03"}) {
     SCOPED_TRACE(lost);
-    EXPECT_EQ(classify(lost, false), ErrorClass::connection_lost);
-    EXPECT_EQ(classify(lost, true), ErrorClass::ambiguous);
+    EXPECT_EQ(classify(lost, false), Disposition::connection_lost);
+    EXPECT_EQ(classify(lost, true), Disposition::ambiguous);
   }
   for (const char* final_state : {"23505", "42P01", "57014", "22012", "", "XX000", "40002"}) {
     SCOPED_TRACE(final_state);
-    EXPECT_EQ(classify(final_state, false), ErrorClass::final);
-    EXPECT_EQ(classify(final_state, true), ErrorClass::final);
+    EXPECT_EQ(classify(final_state, false), Disposition::final);
+    EXPECT_EQ(classify(final_state, true), Disposition::final);
   }
   // CockroachDB's restart errors are 40001 whatever the reason in the message.
   DbError crdb("40001", "restart transaction: TransactionRetryWithProtoRefreshError: RETRY_WRITE_TOO_OLD", "");
-  EXPECT_EQ(classify(crdb, false), ErrorClass::retryable);
-  EXPECT_EQ(to_string(ErrorClass::connection_lost), "connection lost");
+  EXPECT_EQ(classify(crdb, false), Disposition::retryable);
+  EXPECT_EQ(to_string(Disposition::connection_lost), "connection lost");
 }
 
 TEST(BeginStatement, PerIsolation) {
-  EXPECT_EQ(begin_statement(Isolation::serializable), "BEGIN ISOLATION LEVEL SERIALIZABLE");
-  EXPECT_EQ(begin_statement(Isolation::repeatable_read), "BEGIN ISOLATION LEVEL REPEATABLE READ");
-  EXPECT_EQ(begin_statement(Isolation::read_committed), "BEGIN ISOLATION LEVEL READ COMMITTED");
-  EXPECT_EQ(begin_statement(Isolation::server_default), "BEGIN");
+  EXPECT_EQ(std::string_view(begin_statement(Isolation::serializable)), "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  EXPECT_EQ(std::string_view(begin_statement(Isolation::repeatable_read)), "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  EXPECT_EQ(std::string_view(begin_statement(Isolation::read_committed)), "BEGIN ISOLATION LEVEL READ COMMITTED");
+  EXPECT_EQ(std::string_view(begin_statement(Isolation::server_default)), "BEGIN");
   EXPECT_EQ(RetryPolicy{}.isolation, Isolation::serializable);
   EXPECT_EQ(RetryPolicy{}.protocol, RetryProtocol::rollback);
   EXPECT_FALSE(RetryPolicy{}.budget.has_value());

@@ -18,25 +18,6 @@ namespace {
 
 constexpr const char* kSavepoint = "cockroach_restart";  // spelled out in the statements below
 
-// Sleeps in short slices so Ctrl-C ends a long backoff promptly.
-void interruptible_sleep(std::chrono::milliseconds d, const std::atomic<bool>* interrupted) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < until) {
-    if (interrupted && interrupted->load()) throw Interrupted();
-    auto left = until - std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
-  }
-}
-
-// Best effort: the transaction is over either way, and a failed ROLLBACK must not hide the error
-// that caused it.
-void rollback_quietly(Connection& conn) noexcept {
-  try {
-    if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
-  } catch (...) {
-  }
-}
-
 // Said once per process: the savepoint protocol cannot work as CockroachDB's on PostgreSQL.
 std::once_flag postgres_savepoint_notice;
 
@@ -53,23 +34,23 @@ bool is_connection_lost_sqlstate(std::string_view sqlstate) noexcept {
   return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
 }
 
-ErrorClass classify(std::string_view sqlstate, bool during_commit) noexcept {
-  if (is_retryable_sqlstate(sqlstate)) return ErrorClass::retryable;
-  if (sqlstate == "40003") return ErrorClass::ambiguous;
-  if (is_connection_lost_sqlstate(sqlstate)) return during_commit ? ErrorClass::ambiguous : ErrorClass::connection_lost;
-  return ErrorClass::final;
+Disposition classify(std::string_view sqlstate, bool during_commit) noexcept {
+  if (is_retryable_sqlstate(sqlstate)) return Disposition::retryable;
+  if (sqlstate == "40003") return Disposition::ambiguous;
+  if (is_connection_lost_sqlstate(sqlstate)) return during_commit ? Disposition::ambiguous : Disposition::connection_lost;
+  return Disposition::final;
 }
 
-ErrorClass classify(const DbError& error, bool during_commit) noexcept {
+Disposition classify(const DbError& error, bool during_commit) noexcept {
   return classify(std::string_view(error.sqlstate()), during_commit);
 }
 
-std::string_view to_string(ErrorClass c) noexcept {
-  switch (c) {
-    case ErrorClass::retryable: return "retryable";
-    case ErrorClass::ambiguous: return "ambiguous";
-    case ErrorClass::connection_lost: return "connection lost";
-    case ErrorClass::final: return "final";
+std::string_view to_string(Disposition d) noexcept {
+  switch (d) {
+    case Disposition::retryable: return "retryable";
+    case Disposition::ambiguous: return "ambiguous";
+    case Disposition::connection_lost: return "connection lost";
+    case Disposition::final: return "final";
   }
   return "final";
 }
@@ -88,8 +69,7 @@ std::string_view to_string(Isolation i) noexcept {
   return "serializable";
 }
 
-namespace {
-const char* begin_sql(Isolation i) noexcept {
+const char* begin_statement(Isolation i) noexcept {
   switch (i) {
     case Isolation::serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE";
     case Isolation::repeatable_read: return "BEGIN ISOLATION LEVEL REPEATABLE READ";
@@ -98,9 +78,16 @@ const char* begin_sql(Isolation i) noexcept {
   }
   return "BEGIN";
 }
-}  // namespace
 
-std::string begin_statement(Isolation i) { return begin_sql(i); }
+const char* session_isolation_statement(Isolation i) noexcept {
+  switch (i) {
+    case Isolation::serializable: return "SET default_transaction_isolation = 'serializable'";
+    case Isolation::repeatable_read: return "SET default_transaction_isolation = 'repeatable read'";
+    case Isolation::read_committed: return "SET default_transaction_isolation = 'read committed'";
+    case Isolation::server_default: return "";
+  }
+  return "";
+}
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, double unit) noexcept {
   double ms = std::ldexp(static_cast<double>(policy.base_backoff.count()), retry) * (unit + 0.5);
@@ -108,8 +95,60 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, do
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(ms, cap)));
 }
 
-TransactionStats run_transaction(Connection& conn, const std::function<void(Connection&)>& op,
-                                 const RetryPolicy& policy, const RetryHooks& hooks) {
+bool sleep_unless(std::chrono::nanoseconds duration, const std::atomic<bool>* stop) noexcept {
+  using clock = std::chrono::steady_clock;
+  const auto until = clock::now() + duration;
+  for (;;) {
+    if (stop && stop->load(std::memory_order_relaxed)) return false;
+    const auto now = clock::now();
+    if (now >= until) return true;
+    std::this_thread::sleep_for(std::min<clock::duration>(until - now, std::chrono::milliseconds(20)));
+  }
+}
+
+// --- strategies ------------------------------------------------------------------------------
+
+AttemptStrategy::~AttemptStrategy() = default;
+
+void AttemptStrategy::abandon(Connection& conn) noexcept {
+  try {
+    if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
+  } catch (...) {
+    // The transaction is over either way (the server rolls back what a lost session had).
+  }
+}
+
+bool AttemptStrategy::resolves_ambiguity() const noexcept { return false; }
+bool AttemptStrategy::committed(Connection&) { return false; }
+std::string AttemptStrategy::ambiguous_advice() const { return {}; }
+void AttemptStrategy::new_session(Connection&) {}
+bool AttemptStrategy::resumes_at_savepoint() const noexcept { return false; }
+
+StatementStrategy::StatementStrategy(const RetryPolicy& policy) noexcept
+    : begin_(begin_statement(policy.isolation)), savepoint_(policy.protocol == RetryProtocol::savepoint) {}
+
+void StatementStrategy::run(Connection& conn, Attempt& attempt) {
+  if (attempt.resume_at_savepoint) {
+    conn.exec_simple("ROLLBACK TO SAVEPOINT cockroach_restart");
+  } else {
+    conn.exec_simple(begin_);
+    if (savepoint_) conn.exec_simple("SAVEPOINT cockroach_restart");
+  }
+  work(conn, attempt);
+  if (savepoint_) {
+    attempt.phase = AttemptPhase::releasing;
+    conn.exec_simple("RELEASE SAVEPOINT cockroach_restart");
+  }
+  attempt.phase = AttemptPhase::committing;
+  conn.exec_simple("COMMIT");
+}
+
+bool StatementStrategy::resumes_at_savepoint() const noexcept { return savepoint_; }
+
+// --- the engine ------------------------------------------------------------------------------
+
+TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const RetryPolicy& policy,
+                              const RetryHooks& hooks) {
   using clock = std::chrono::steady_clock;
   TransactionStats local;
   TransactionStats& stats = hooks.stats ? *hooks.stats : local;
@@ -119,51 +158,43 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
   std::optional<std::mt19937_64> rng;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto start = clock::now();
-  const char* const begin = begin_sql(policy.isolation);
-  const bool savepoint = policy.protocol == RetryProtocol::savepoint;
+  const auto renew_session = [&] {
+    conn.reconnect();
+    ++stats.reconnects;
+    strategy.new_session(conn);
+  };
 
-  if (!conn.is_ok()) conn.reconnect();
-  // Asked before BEGIN: dialect() may run a query of its own.
+  if (!conn.is_ok()) renew_session();
+  // Asked before the first attempt: dialect() may run a query of its own.
+  const bool savepoint = strategy.resumes_at_savepoint();
   const bool cockroach = savepoint && conn.dialect().is_cockroach();
 
   // Set when the next attempt continues the same transaction from its savepoint (CockroachDB).
-  bool restart_at_savepoint = false;
-  for (int attempt = 1;; ++attempt) {
-    stats.attempts = attempt;
-    stats.retries = attempt - 1;
-    bool committing = false;  // COMMIT or RELEASE in flight
-    bool at_commit = false;   // COMMIT itself: the transaction is over whatever the answer
+  bool resume = false;
+  for (int number = 1;; ++number) {
+    stats.attempts = number;
+    stats.retries = number - 1;
+    Attempt attempt{number, resume, AttemptPhase::work};
     try {
-      if (!conn.is_ok()) conn.reconnect();
-      if (restart_at_savepoint) {
-        conn.exec_simple("ROLLBACK TO SAVEPOINT cockroach_restart");
-      } else {
-        conn.exec_simple(begin);
-        if (savepoint) conn.exec_simple("SAVEPOINT cockroach_restart");
-      }
-      restart_at_savepoint = false;
-      op(conn);
-      committing = true;
-      if (savepoint) conn.exec_simple("RELEASE SAVEPOINT cockroach_restart");
-      at_commit = true;
-      conn.exec_simple("COMMIT");
+      if (!conn.is_ok()) renew_session();
+      strategy.run(conn, attempt);
       return stats;
     } catch (const DbError& e) {
-      const ErrorClass cls = classify(e, committing);
-      if (cls == ErrorClass::final) {
-        rollback_quietly(conn);
+      const Disposition d = classify(e, attempt.phase != AttemptPhase::work);
+      if (d == Disposition::final) {
+        strategy.abandon(conn);
         if (is_bare_db_error(e))
           throw DbError(e.sqlstate(), e.server_message(),
-                        "transaction failed on attempt " + std::to_string(attempt) + " (final error, not retried)");
+                        "transaction failed on attempt " + std::to_string(number) + " (final error, not retried)");
         throw;
       }
 
       // CockroachDB's savepoint protocol keeps the transaction and rewinds it; everything else
       // (PostgreSQL, a failed COMMIT, a lost connection) ends the transaction here.
-      const bool keep = cls == ErrorClass::retryable && cockroach && !at_commit && conn.is_ok() &&
-                        conn.in_transaction();
-      if (!keep) rollback_quietly(conn);
-      if (cls == ErrorClass::retryable && savepoint && !cockroach && hooks.log)
+      const bool keep = d == Disposition::retryable && cockroach && attempt.phase != AttemptPhase::committing &&
+                        conn.is_ok() && conn.in_transaction();
+      if (!keep) strategy.abandon(conn);
+      if (d == Disposition::retryable && savepoint && !cockroach && hooks.log)
         std::call_once(postgres_savepoint_notice, [&] {
           hooks.log->info(
               "retry protocol savepoint on PostgreSQL: ROLLBACK TO SAVEPOINT {} would keep the transaction's old "
@@ -171,60 +202,97 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
               kSavepoint);
         });
 
-      if (cls == ErrorClass::ambiguous) {
-        if (!hooks.resolve_ambiguous) throw AmbiguousCommit(attempt, e, hooks.ambiguous_advice);
+      if (d == Disposition::ambiguous) {
+        if (!strategy.resolves_ambiguity()) throw AmbiguousCommit(number, e, strategy.ambiguous_advice());
         if (hooks.log)
           hooks.log->warn("attempt {}/{}: outcome unknown (ambiguous, SQLSTATE {}: {}); checking whether it committed",
-                          attempt, policy.max_retries + 1, e.sqlstate(), e.server_message());
+                          number, policy.max_retries + 1, e.sqlstate(), e.server_message());
         bool committed = false;
         try {
-          if (!conn.is_ok()) conn.reconnect();
-          committed = hooks.resolve_ambiguous(conn);
-        } catch (const DbError& check) {
-          throw AmbiguousCommit(attempt, e,
-                                "checking whether it committed failed too: " + std::string(check.what()));
+          if (!conn.is_ok()) renew_session();
+          committed = strategy.committed(conn);
+        } catch (const Interrupted&) {
+          throw;
+        } catch (const Error& check) {
+          throw AmbiguousCommit(number, e, "checking whether it committed failed too: " + std::string(check.what()));
         }
+        ++stats.ambiguous_resolved;
         if (committed) {
-          if (hooks.log) hooks.log->info("attempt {}: the transaction did commit (the reply was lost)", attempt);
+          if (hooks.log) hooks.log->info("attempt {}: the transaction did commit (the reply was lost)", number);
           return stats;
         }
-        if (hooks.log) hooks.log->info("attempt {}: the transaction did not commit; retrying it", attempt);
+        if (hooks.log) hooks.log->info("attempt {}: the transaction did not commit; retrying it", number);
       }
 
       // Retry, if allowed: this point is reached for retryable, connection lost, and an ambiguous
       // result known not to have committed.
-      if (attempt > policy.max_retries) throw RetriesExhausted(attempt, e, std::string(to_string(cls)));
-      if (!rng) rng.emplace(policy.seed ? *policy.seed : std::random_device{}());
-      const auto delay = backoff_delay(policy, attempt, unit(*rng));
+      const auto give_up = [&](const std::string& limit) {
+        if (keep) strategy.abandon(conn);
+        throw RetriesExhausted(number, e, std::string(to_string(d)), limit);
+      };
+      if (number > policy.max_retries) give_up({});
+      double draw = 0;
+      if (hooks.random) {
+        draw = hooks.random();
+      } else {
+        if (!rng) rng.emplace(policy.seed ? *policy.seed : std::random_device{}());
+        draw = unit(*rng);
+      }
+      const auto delay = backoff_delay(policy, number, draw);
       if (policy.budget) {
         const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
-        if (spent + delay > *policy.budget) {
-          if (keep) rollback_quietly(conn);
-          throw RetriesExhausted(attempt, e, std::string(to_string(cls)),
-                                 "within its time budget of " + std::to_string(policy.budget->count()) + " ms");
-        }
+        if (spent + delay > *policy.budget)
+          give_up("within its time budget of " + std::to_string(policy.budget->count()) + " ms");
       }
       if (hooks.log)
-        hooks.log->info("attempt {}/{} failed: SQLSTATE {} ({}): {}; retry {}/{} in {} ms", attempt,
-                        policy.max_retries + 1, e.sqlstate(), to_string(cls), e.server_message(), attempt,
+        hooks.log->info("attempt {}/{} failed: SQLSTATE {} ({}): {}; retry {}/{} in {} ms", number,
+                        policy.max_retries + 1, e.sqlstate(), to_string(d), e.server_message(), number,
                         policy.max_retries, delay.count());
       try {
-        if (hooks.interrupted && hooks.interrupted->load()) throw Interrupted();
-        if (hooks.sleep) hooks.sleep(delay);
-        else interruptible_sleep(delay, hooks.interrupted);
+        if (hooks.sleep) {
+          if (hooks.interrupted && hooks.interrupted->load()) throw Interrupted();
+          hooks.sleep(delay);
+        } else if (!sleep_unless(delay, hooks.interrupted)) {
+          throw Interrupted();
+        }
       } catch (...) {
-        rollback_quietly(conn);  // Ctrl-C while the savepoint protocol kept the transaction open
+        if (keep) strategy.abandon(conn);  // Ctrl-C while the savepoint protocol kept the transaction open
         throw;
       }
       stats.backoff += delay;
       // The next attempt needs a live session; a lost one is replaced with the same settings.
-      if (cls == ErrorClass::connection_lost || !conn.is_ok()) conn.reconnect();
-      restart_at_savepoint = keep;
+      if (d == Disposition::connection_lost || !conn.is_ok()) renew_session();
+      resume = keep;
     } catch (...) {
-      rollback_quietly(conn);
+      strategy.abandon(conn);
       throw;
     }
   }
+}
+
+namespace {
+
+// run_transaction's strategy: the operation between BEGIN and COMMIT, and the hooks' resolver.
+class OperationStrategy final : public StatementStrategy {
+ public:
+  OperationStrategy(const RetryPolicy& policy, const std::function<void(Connection&)>& op, const RetryHooks& hooks)
+      : StatementStrategy(policy), op_(op), hooks_(hooks) {}
+  bool resolves_ambiguity() const noexcept override { return static_cast<bool>(hooks_.resolve_ambiguous); }
+  bool committed(Connection& conn) override { return hooks_.resolve_ambiguous(conn); }
+  std::string ambiguous_advice() const override { return hooks_.ambiguous_advice; }
+
+ private:
+  void work(Connection& conn, const Attempt&) override { op_(conn); }
+  const std::function<void(Connection&)>& op_;
+  const RetryHooks& hooks_;
+};
+
+}  // namespace
+
+TransactionStats run_transaction(Connection& conn, const std::function<void(Connection&)>& op,
+                                 const RetryPolicy& policy, const RetryHooks& hooks) {
+  OperationStrategy strategy(policy, op, hooks);
+  return run_attempts(conn, strategy, policy, hooks);
 }
 
 }  // namespace roachrun

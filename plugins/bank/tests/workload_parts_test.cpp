@@ -9,10 +9,10 @@
 #include <gtest/gtest.h>
 #include <roachrun/error.hpp>
 
-#include "account_picker.hpp"
-#include "host_spread.hpp"
-#include "latency_histogram.hpp"
-#include "workload_config.hpp"
+#include "workload/account_picker.hpp"
+#include "workload/host_spread.hpp"
+#include "workload/latency_histogram.hpp"
+#include "workload/config.hpp"
 
 namespace roachrun_bank {
 namespace {

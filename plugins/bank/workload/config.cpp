@@ -1,4 +1,4 @@
-#include "workload_config.hpp"
+#include "config.hpp"
 
 #include <random>
 #include <string_view>

@@ -1,4 +1,4 @@
-#include "workload_stats.hpp"
+#include "stats.hpp"
 
 namespace roachrun_bank {
 
@@ -48,6 +48,7 @@ void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& ou
     out.failures += c->failures.get();
     out.unfinished += c->unfinished.get();
     out.backoff_us += c->backoff_us.get();
+    out.reconnects += c->reconnects.get();
     c->latency.read_into(out.latency);
   }
 }

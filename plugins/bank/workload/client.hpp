@@ -1,5 +1,7 @@
 // One client of bank.workload: a thread with its own connection that makes transfers until the
-// run stops, in one of the three protocols, retrying per the step's retry policy.
+// run stops, in one of the three protocols, each an attempt strategy of the SDK's retry engine
+// (roachrun::run_attempts): classification, backoff, budget, reconnects and ambiguous commits
+// are the engine's, the same as for bank.transfer.
 //
 // The hot path -- pick accounts, send the statements, count -- allocates nothing and logs
 // nothing: values are formatted into fixed buffers, statements are prepared once per session,
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,8 +22,8 @@
 
 #include "account_picker.hpp"
 #include "transfer_funds.hpp"
-#include "workload_config.hpp"
-#include "workload_stats.hpp"
+#include "config.hpp"
+#include "stats.hpp"
 
 namespace roachrun_bank {
 
@@ -31,8 +34,8 @@ struct WorkloadSql {
   std::string single;    // the whole transfer (and its ledger row) as one statement
   std::int64_t single_applied_rows = 1;  // what `single` reports when the transfer applied
   std::string lookup;    // is a transfer in the ledger? (after an ambiguous commit)
-  std::string begin;     // BEGIN at the run's isolation
-  std::string session;   // SET default_transaction_isolation for implicit transactions; may be empty
+  const char* begin = "BEGIN";  // at the run's isolation (the SDK's statement)
+  const char* session = "";     // SET default_transaction_isolation for implicit transactions; may be empty
   // `cockroach`: the target is CockroachDB, whose single statement takes another form.
   static WorkloadSql build(const WorkloadConfig& config, const std::string& quoted_table,
                            const std::string& quoted_ledger, bool cockroach);
@@ -52,24 +55,22 @@ class WorkloadClient {
   void run() noexcept;
 
  private:
-  enum class Result { applied, declined };
+  // The three protocols' attempt strategies (client.cpp); they make the transfer in flight.
+  template <typename Base>
+  class Attempts;
+  class TutorialAttempts;
+  class SingleAttempts;
+  class PipelineAttempts;
 
-  void prepare_session();  // once per session: prepared statements, pipeline mode, isolation
+  // Once per session (the engine calls it again after a reconnect): prepared statements,
+  // pipeline mode, isolation.
+  void prepare_session(roachrun::Connection& conn);
   void next_transfer() noexcept;
   void wait_for_rate();
-
-  Result transfer_tutorial();
-  Result transfer_single();
-  Result transfer_pipeline();
-  void tutorial_body(roachrun::Connection& conn);
-
-  // single and pipeline: the retry loop run_transaction gives the tutorial protocol, with the
-  // same classification, policy and backoff. `attempt(during_commit)` makes one try.
-  template <typename Attempt>
-  Result with_retries(Attempt&& attempt);
+  // One transfer through the engine; true if it moved the money, false if declined.
+  bool transfer();
   bool ledger_has_transfer(roachrun::Connection& conn);
-  void rollback_if_open() noexcept;  // ROLLBACK if a transaction is open (pipeline or not), best effort
-  void sleep_backoff(std::chrono::milliseconds delay);
+  [[noreturn]] void table_damaged() const;
 
   int index_;
   const WorkloadConfig& config_;
@@ -81,7 +82,6 @@ class WorkloadClient {
   AccountPicker picker_;
   Random jitter_;
   std::optional<roachrun::Connection> conn_;  // opened by run(), on the client's own thread
-  PGconn* session_ = nullptr;  // the session prepare_session() ran on
 
   // The transfer in flight, as text for its $n parameters.
   TransferChoice choice_{};
@@ -89,8 +89,8 @@ class WorkloadClient {
   std::int64_t next_id_ = 0;
   TransferOutcome outcome_ = TransferOutcome::applied;
 
-  // run_transaction's arguments, built once: a std::function per transfer would allocate.
-  std::function<void(roachrun::Connection&)> op_;
+  // The engine's arguments, built once: a std::function per transfer would allocate.
+  std::unique_ptr<roachrun::AttemptStrategy> attempts_;
   roachrun::RetryHooks hooks_;
   roachrun::TransactionStats txn_stats_;
 

@@ -34,6 +34,7 @@ struct alignas(64) ClientStats {
   Counter failures;    // transfers that did not commit after their retries (or whose outcome is unknown)
   Counter unfinished;  // transfers abandoned between retries when the run stopped
   Counter backoff_us;  // time slept between attempts
+  Counter reconnects;  // sessions the retry engine replaced after a lost connection
   LatencyHistogram latency;  // of committed and declined transfers, retries and backoff included
 };
 
@@ -85,7 +86,7 @@ class RunControl {
 
 // The clients' counters added up at one moment.
 struct Totals {
-  std::uint64_t committed = 0, declined = 0, retries = 0, failures = 0, unfinished = 0, backoff_us = 0;
+  std::uint64_t committed = 0, declined = 0, retries = 0, failures = 0, unfinished = 0, backoff_us = 0, reconnects = 0;
   LatencyHistogram::Snapshot latency;
 };
 void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& out);

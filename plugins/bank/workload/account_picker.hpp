@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "workload_config.hpp"
+#include "config.hpp"
 
 namespace roachrun_bank {
 

@@ -1,4 +1,4 @@
-#include "workload_schema.hpp"
+#include "schema.hpp"
 
 #include <algorithm>
 

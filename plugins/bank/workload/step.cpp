@@ -1,0 +1,174 @@
+// bank.workload: many clients making the tutorial's transfers at once, as `cockroach workload
+// run bank` and pgbench do, with live progress, a summary, and an audit of the bank's invariants.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <roachrun/roachrun.hpp>
+#include <spdlog/spdlog.h>
+
+#include "accounts.hpp"
+#include "audit.hpp"
+#include "client.hpp"
+#include "client_threads.hpp"
+#include "config.hpp"
+#include "host_spread.hpp"
+#include "schema.hpp"
+#include "stats.hpp"
+#include "steps.hpp"
+#include "summary.hpp"
+
+namespace roachrun_bank {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// The clients of one run and what they count.
+struct Clients {
+  RunControl control;
+  FailureLog failures;
+  std::vector<std::unique_ptr<ClientStats>> stats;
+  std::vector<std::unique_ptr<WorkloadClient>> clients;
+
+  Clients(const WorkloadConfig& config, const WorkloadSql& sql, std::vector<LibpqOptions> options)
+      : control(config.transfers) {
+    for (int i = 0; i < config.clients; ++i) {
+      stats.push_back(std::make_unique<ClientStats>());
+      clients.push_back(std::make_unique<WorkloadClient>(i, config, sql, std::move(options[static_cast<std::size_t>(i)]),
+                                                         control, *stats.back(), failures));
+    }
+  }
+};
+
+// Runs the clients until they stop: the deadline, Ctrl-C, max_failures, or the transfer count;
+// a progress line a second meanwhile. Returns the measured run's length in seconds.
+double run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Clients& run) {
+  ClientThreads threads(run.control, config.clients);
+  for (auto& client : run.clients) threads.start(*client);
+  threads.wait_until_ready();
+  const auto start = clock::now();
+  threads.go();
+  const auto deadline = config.duration ? start + *config.duration : clock::time_point::max();
+  auto next_progress = start + std::chrono::seconds(1);
+  Totals before, now;
+  auto before_at = start;
+  while (threads.running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto t = clock::now();
+    if (t >= deadline || ctx.interrupted().load()) run.control.stop();
+    // Past max_failures the step fails whatever comes next: no point running on.
+    if (config.max_failures && failures_so_far(run.stats) > static_cast<std::uint64_t>(*config.max_failures))
+      run.control.stop();
+    if (ctx.progress_enabled() && t >= next_progress) {
+      add_up(run.stats, now);
+      ctx.progress(progress_line(std::chrono::duration<double>(t - start).count(),
+                                 std::chrono::duration<double>(t - before_at).count(), now, before));
+      std::swap(before, now);
+      before_at = t;
+      next_progress += std::chrono::seconds(1);
+    }
+  }
+  threads.stop_and_join();
+  return std::max(1e-9, std::chrono::duration<double>(threads.last_end() - start).count());
+}
+
+// The audit after the run. After a lost target it waits (up to 10 s) for the server to answer
+// again; if it does not, the audit says it could not run rather than guess.
+AuditOutcome audit_after_run(roachrun::StepContext& ctx, const WorkloadConfig& config, const std::string& table,
+                             const std::string& ledger) {
+  const auto give_up = clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    try {
+      roachrun::Connection conn = roachrun::Connection::open(ctx.connection_options(""), "workload audit");
+      return {audit_accounts(conn, table, config.ledger ? ledger : std::string(), config.accounts, config.initial_balance),
+              {}};
+    } catch (const roachrun::ConnectError& e) {
+      if (clock::now() >= give_up || ctx.interrupted().load()) return {std::nullopt, e.what()};
+      ctx.log().warn("audit: cannot connect yet, retrying for up to 10 s: {}", e.what());
+    } catch (const roachrun::DbError& e) {
+      if (!roachrun::is_connection_lost_sqlstate(e.sqlstate()) || clock::now() >= give_up) return {std::nullopt, e.what()};
+    }
+    if (!roachrun::sleep_unless(std::chrono::milliseconds(500), &ctx.interrupted()))
+      return {std::nullopt, "interrupted"};
+  }
+}
+
+// What failed the step, most fundamental first: the error that stopped the run, a broken
+// invariant, then too many failed transfers. Returns if nothing did.
+void verdict(const WorkloadConfig& config, const Clients& run, const Totals& total, const AuditOutcome& audit) {
+  if (const std::exception_ptr fatal = run.control.fatal()) {
+    const std::string audit_text = audit.report ? "; the audit afterwards: " + audit.text(config.initial_balance)
+                                                : "; the audit " + audit.text(config.initial_balance);
+    try {
+      std::rethrow_exception(fatal);
+    } catch (const roachrun::ConnectError& e) {
+      // Could not connect at the start: the target is unreachable (exit 3). Lost it during the
+      // run and could not get it back: the step failed (exit 1), after the audit.
+      if (!run.control.fatal_during_run()) throw;
+      throw roachrun::StepError("lost the target during the run and could not reconnect: " + std::string(e.what()) +
+                                audit_text);
+    } catch (const roachrun::DbError& e) {
+      if (!run.control.fatal_during_run()) throw;
+      throw roachrun::DbError(e.sqlstate(), e.server_message(), "the workload stopped" + audit_text);
+    }
+  }
+  if (!audit.report) throw roachrun::StepError("the audit " + audit.text(config.initial_balance));
+  if (!audit.report->ok()) throw roachrun::StepError("audit " + audit.text(config.initial_balance));
+  if (config.max_failures && total.failures > static_cast<std::uint64_t>(*config.max_failures))
+    throw roachrun::StepError(std::to_string(total.failures) + " transfers failed after their retries (" +
+                              run.failures.first_message() + "), more than max_failures: " +
+                              std::to_string(*config.max_failures));
+}
+
+void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
+  const WorkloadConfig config = workload_config(p, ctx.retry_policy());
+  roachrun::Connection& conn = ctx.connection();
+  require_no_transaction(conn, "bank.workload");
+  const std::string table = conn.escape_identifier(config.table);
+  const std::string ledger = conn.escape_identifier(config.ledger_table);
+
+  const auto fill_start = clock::now();
+  create_workload_tables(conn, table, ledger, config.accounts, config.initial_balance, config.ledger);
+  ctx.log().info("bank.workload: {} accounts of {} in {} ({} ms)", config.accounts, config.initial_balance, config.table,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - fill_start).count());
+
+  const bool cockroach = conn.dialect().is_cockroach();
+  const WorkloadSql sql = WorkloadSql::build(config, table, ledger, cockroach);
+  int hosts = 1;
+  Clients clients(config, sql, spread_over_hosts(ctx.connection_options(""), config.clients, hosts));
+  ctx.log().info("bank.workload: {} clients{} on {}, protocol {}, isolation {}, {}{}", config.clients,
+                 hosts > 1 ? " over " + std::to_string(hosts) + " hosts" : std::string(),
+                 cockroach ? "CockroachDB" : "PostgreSQL", to_string(config.protocol),
+                 roachrun::to_string(config.retry.isolation),
+                 config.duration ? "for " + std::to_string(config.duration->count()) + " ms" : std::string(),
+                 config.transfers ? (config.duration ? " or " : "") + std::to_string(*config.transfers) + " transfers"
+                                  : std::string());
+
+  const double elapsed = run_clients(ctx, config, clients);
+  Totals total;
+  add_up(clients.stats, total);
+  const AuditOutcome audit = audit_after_run(ctx, config, table, ledger);
+  const auto by_sqlstate = clients.failures.by_sqlstate();
+  const RunSummary summary{config, hosts, elapsed, total, by_sqlstate, audit};
+  print_summary(ctx.out(), summary);  // stdout: the step's output
+  ctx.out().flush();
+  ctx.set_result(summary_json(summary));
+  verdict(config, clients, total, audit);
+}
+
+}  // namespace
+
+roachrun::StepType workload_step() {
+  return roachrun::StepType{
+      .name = "workload",
+      .doc = "Concurrent transfers between accounts for a while, with progress, a summary and an audit",
+      .params = workload_params(),
+      .run = run,
+      .check = check_workload,
+  };
+}
+
+}  // namespace roachrun_bank

@@ -1,0 +1,99 @@
+#include "summary.hpp"
+
+#include <cstdio>
+#include <ostream>
+
+namespace roachrun_bank {
+
+namespace {
+
+double ms(double micros) { return micros / 1000.0; }
+
+std::string fixed(double v, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
+  return buffer;
+}
+
+double rate_of(const RunSummary& run) {
+  return static_cast<double>(run.total.committed + run.total.declined) / run.elapsed_seconds;
+}
+
+}  // namespace
+
+std::string AuditOutcome::text(std::int64_t initial_balance) const {
+  return report ? describe(*report, initial_balance) : "could not run: " + could_not;
+}
+
+std::string progress_line(double elapsed_s, double interval_s, const Totals& now, const Totals& before) {
+  LatencyHistogram::Snapshot interval = now.latency;
+  interval.subtract(before.latency);
+  const auto done = (now.committed + now.declined) - (before.committed + before.declined);
+  return "progress: " + fixed(elapsed_s, 1) + " s, " + fixed(static_cast<double>(done) / interval_s, 1) +
+         " transfers/s, lat p50 " + fixed(ms(interval.quantile(0.50)), 3) + " ms p99 " +
+         fixed(ms(interval.quantile(0.99)), 3) + " ms, retries " + std::to_string(now.retries) + ", failures " +
+         std::to_string(now.failures);
+}
+
+void print_summary(std::ostream& out, const RunSummary& run) {
+  const WorkloadConfig& config = run.config;
+  const Totals& total = run.total;
+  out << "workload: protocol " << to_string(config.protocol) << ", " << config.clients
+      << (config.clients == 1 ? " client, " : " clients, ") << config.accounts << " accounts, isolation "
+      << roachrun::to_string(config.retry.isolation) << ", " << fixed(run.elapsed_seconds, 1) << " s\n";
+  out << "transfers: " << total.committed << " committed (" << fixed(rate_of(run), 1) << "/s), " << total.declined
+      << " declined (insufficient funds)";
+  if (total.unfinished > 0) out << ", " << total.unfinished << " unfinished at stop";
+  out << "\n";
+  out << "latency: p50 " << fixed(ms(total.latency.quantile(0.50)), 3) << " ms, p95 "
+      << fixed(ms(total.latency.quantile(0.95)), 3) << " ms, p99 " << fixed(ms(total.latency.quantile(0.99)), 3)
+      << " ms, max " << fixed(ms(static_cast<double>(total.latency.max)), 3) << " ms\n";
+  out << "retries: " << total.retries << " (backoff " << fixed(static_cast<double>(total.backoff_us) / 1e6, 3) << " s)";
+  if (total.reconnects > 0) out << ", reconnects: " << total.reconnects;
+  out << "\n";
+  out << "failures: " << total.failures;
+  if (!run.failures_by_sqlstate.empty()) {
+    out << " (";
+    bool first = true;
+    for (const auto& [state, count] : run.failures_by_sqlstate) out << (first ? "" : ", ") << state << ": " << count, first = false;
+    out << ")";
+  }
+  out << "\n";
+  out << "audit: " << run.audit.text(config.initial_balance) << "\n";
+}
+
+roachrun::Value summary_json(const RunSummary& run) {
+  const WorkloadConfig& config = run.config;
+  const Totals& total = run.total;
+  roachrun::Value failures = roachrun::Value::object();
+  for (const auto& [state, count] : run.failures_by_sqlstate) failures[state] = count;
+  return {
+      {"protocol", to_string(config.protocol)},
+      {"clients", config.clients},
+      {"hosts", run.hosts},
+      {"accounts", config.accounts},
+      {"initial_balance", config.initial_balance},
+      {"isolation", roachrun::to_string(config.retry.isolation)},
+      {"distribution", to_string(config.distribution)},
+      {"seed", config.seed},
+      {"elapsed_seconds", run.elapsed_seconds},
+      {"committed", total.committed},
+      {"declined", total.declined},
+      {"unfinished", total.unfinished},
+      {"transfers_per_second", rate_of(run)},
+      {"latency_ms",
+       {{"p50", ms(total.latency.quantile(0.50))},
+        {"p95", ms(total.latency.quantile(0.95))},
+        {"p99", ms(total.latency.quantile(0.99))},
+        {"max", ms(static_cast<double>(total.latency.max))}}},
+      {"retries", total.retries},
+      {"backoff_seconds", static_cast<double>(total.backoff_us) / 1e6},
+      {"reconnects", total.reconnects},
+      {"failures", total.failures},
+      {"failures_by_sqlstate", std::move(failures)},
+      {"audit", run.audit.report ? to_json(*run.audit.report)
+                                 : roachrun::Value{{"ok", nullptr}, {"could_not_run", run.audit.could_not}}},
+  };
+}
+
+}  // namespace roachrun_bank
