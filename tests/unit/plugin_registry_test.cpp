@@ -5,22 +5,20 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/dll/shared_library.hpp>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/plugin_registry.hpp"
 #include "fixture_plugins.hpp"
 #include "roachrun/error.hpp"
+#include "roachrun/testing.hpp"
 #include "roachrun/version.hpp"
 #include "support/temp_dir.hpp"
 
@@ -67,31 +65,6 @@ fs::path copy_fixture(const std::string& name, const fs::path& dir, const std::s
   fs::copy_file(test::fixture_plugin(name), to, fs::copy_options::overwrite_existing);
   return to;
 }
-
-// The least a step needs to run outside the runner: output to a string, no database.
-class FakeContext final : public StepContext {
- public:
-  Connection& connection() override { throw StepError("no connection in this test"); }
-  Connection& connection(std::string_view) override { throw StepError("no connection in this test"); }
-  std::vector<std::pair<std::string, std::string>> connection_options(std::string_view) const override { return {}; }
-  const std::map<std::string, std::string, std::less<>>& vars() const override { return vars_; }
-  std::ostream& out() override { return out_; }
-  spdlog::logger& log() override { return logger_; }
-  const std::atomic<bool>& interrupted() const override { return interrupted_; }
-  RetryPolicy retry_policy() const override { return {}; }
-  std::string_view step_name() const override { return "echo"; }
-  std::string_view scenario_file() const override { return "fake.yaml"; }
-  std::string output() const { return out_.str(); }
-
- protected:
-  void add_transaction_stats(const TransactionStats&) override {}
-
- private:
-  std::map<std::string, std::string, std::less<>> vars_;
-  std::ostringstream out_;
-  spdlog::logger logger_{"fake", std::make_shared<spdlog::sinks::null_sink_mt>()};
-  std::atomic<bool> interrupted_{false};
-};
 
 // --- a good plugin ------------------------------------------------------------------------------
 
@@ -140,9 +113,9 @@ TEST(PluginRegistry, LoadsAGoodPlugin) {
 TEST(PluginRegistry, AStepRunsThroughTheContext) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_library(test::fixture_plugin("fixture_steps")));
-  FakeContext ctx;
+  testing::FakeStepContext ctx;
   registry.find("fixture.transfer")->type.run(ctx, Params(Value{{"from", 1}, {"to", 2}, {"amount", 30}}));
-  EXPECT_EQ(ctx.output(), "1->2:30\n");
+  EXPECT_EQ(ctx.printed(), "1->2:30\n");
 }
 
 TEST(PluginRegistry, PluginCheckThrowsParamError) {
@@ -364,9 +337,9 @@ TEST(PluginRegistry, StepKeepsItsLibraryLoadedAfterTheRegistryIsGone) {
   registry.reset();
 
   EXPECT_TRUE(is_loaded(path)) << "the library went with the registry while one of its steps lives";
-  FakeContext ctx;
+  testing::FakeStepContext ctx;
   echo->type.run(ctx, Params(Value{{"text", "still here"}, {"times", 2}}));
-  EXPECT_EQ(ctx.output(), "still here\nstill here\n");
+  EXPECT_EQ(ctx.printed(), "still here\nstill here\n");
 
   echo.reset();
   EXPECT_FALSE(is_loaded(path)) << "the library stayed loaded after the last step referring to it went";

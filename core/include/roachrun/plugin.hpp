@@ -19,11 +19,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/dll/alias.hpp>
 
+#include "roachrun/certificate_authority.hpp"
 #include "roachrun/step.hpp"
 #include "roachrun/version.hpp"
 
@@ -34,6 +36,9 @@ struct PluginInfo {
   std::string name;  // the part before the dot in "bank.transfer"; [a-z][a-z0-9_]*
   std::string doc;   // one line
   std::vector<StepType> step_types;
+  // Optional: certificates for the host's secure local target (see certificate_authority.hpp).
+  // When several plugins offer one, the first loaded wins.
+  std::optional<CertificateAuthority> certificate_authority{};
 };
 
 // Stamped into every plugin; plain data so it can be read before any plugin code runs.

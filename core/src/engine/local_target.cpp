@@ -2,17 +2,19 @@
 // tutorial's secure cluster: TLS with the node certificate, and every TCP connection
 // authenticated by a client certificate signed by the CA (pg_hba `hostssl ... cert`); no
 // password and no plaintext connection is accepted.
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <mutex>
-#include <ostream>
-#include <sstream>
+#include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "engine/local_target.hpp"
 #include "engine/plugin_registry.hpp"
-#include "engine/scenario_validator.hpp"
 #include "engine/target.hpp"
+#include "roachrun/certificate_authority.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -20,32 +22,6 @@ namespace roachrun {
 namespace fs = std::filesystem;
 
 namespace {
-
-// A StepContext for the steps the target runs itself (creating certificates): no connections,
-// nothing printed.
-class SetupContext final : public StepContext {
- public:
-  explicit SetupContext(spdlog::logger& log) : log_(log) {}
-  Connection& connection() override { throw StepError("target setup steps have no connection"); }
-  Connection& connection(std::string_view) override { return connection(); }
-  std::vector<std::pair<std::string, std::string>> connection_options(std::string_view) const override { return {}; }
-  const std::map<std::string, std::string, std::less<>>& vars() const override { return vars_; }
-  std::ostream& out() override { return sink_; }
-  spdlog::logger& log() override { return log_; }
-  const std::atomic<bool>& interrupted() const override { return interrupted_; }
-  RetryPolicy retry_policy() const override { return {}; }
-  std::string_view step_name() const override { return "local target setup"; }
-  std::string_view scenario_file() const override { return ""; }
-
- protected:
-  void add_transaction_stats(const TransactionStats&) override {}
-
- private:
-  spdlog::logger& log_;
-  std::map<std::string, std::string, std::less<>> vars_;
-  std::ostringstream sink_;
-  std::atomic<bool> interrupted_{false};
-};
 
 class LocalTarget final : public Target {
  public:
@@ -78,40 +54,46 @@ class LocalTarget final : public Target {
     return *server_;
   }
 
-  // Runs a certs plugin step as the tutorial's "Before you begin" would run `cockroach cert`.
-  void run_certs_step(const std::string& type, Value params) const {
-    auto step = registry_ ? registry_->find(type) : nullptr;
-    if (!step)
-      throw ConnectError("local", "the secure local target creates its certificates with the certs plugin, and " +
-                                      type + " is not loaded (see `roachrun plugins`)");
-    SetupContext context(log_);
+  // The certificate authority a plugin provides (the bundled certs plugin does), looked up only
+  // when a certificate is missing: a secure target whose files all exist needs no plugin.
+  const CertificateAuthority& authority() const {
+    if (auto found = registry_ ? registry_->certificate_authority() : nullptr) return found->authority;
+    std::string searched;
+    if (registry_)
+      for (const auto& dir : registry_->searched()) searched += (searched.empty() ? "" : ", ") + dir.string();
+    throw ConnectError("local", "the secure local target creates its certificates in " + def_.certs_dir +
+                                    " with a plugin that provides a certificate authority, and none is loaded: "
+                                    "install the certs plugin (libroachrun_certs.so) in a plugin directory "
+                                    "(searched: " + (searched.empty() ? "none" : searched) +
+                                    "; see `roachrun plugins`), or create the certificates beforehand");
+  }
+
+  // Runs one operation of the authority, as the tutorial's "Before you begin" runs `cockroach cert`.
+  template <typename Request>
+  void create(const std::function<std::vector<fs::path>(const Request&)>& op, const Request& request) const {
     try {
-      step->type.run(context, params_with_defaults(step->type, std::move(params)));
-    } catch (const Error& e) {
+      op(request);
+    } catch (const std::exception& e) {
       throw ConnectError("local", "cannot prepare the secure local target: " + std::string(e.what()));
     }
   }
 
   LocalServerOptions secure_options() const {
     const fs::path certs = def_.certs_dir;
-    const Value common = {{"certs_dir", def_.certs_dir}, {"ca_key", def_.ca_key}};
     if (!fs::exists(certs / "ca.crt")) {
       log_.info("creating the CA: {} and {} (as cockroach cert create-ca)", (certs / "ca.crt").string(), def_.ca_key);
-      run_certs_step("certs.create_ca", common);
+      create(authority().create_ca, CaRequest{.certs_dir = certs, .ca_key = def_.ca_key});
     }
     if (!fs::exists(certs / "node.crt") || !fs::exists(certs / "node.key")) {
       log_.info("creating the node certificate {} (as cockroach cert create-node localhost 127.0.0.1)",
                 (certs / "node.crt").string());
-      Value p = common;
-      p["hosts"] = Value::array({"localhost", "127.0.0.1"});
-      run_certs_step("certs.create_node", p);
+      create(authority().create_node,
+             NodeCertRequest{.certs_dir = certs, .ca_key = def_.ca_key, .hosts = {"localhost", "127.0.0.1"}});
     }
     if (!fs::exists(certs / "client.root.crt") || !fs::exists(certs / "client.root.key")) {
       log_.info("creating the root client certificate {} (as cockroach cert create-client root)",
                 (certs / "client.root.crt").string());
-      Value p = common;
-      p["user"] = "root";
-      run_certs_step("certs.create_client", p);
+      create(authority().create_client, ClientCertRequest{.certs_dir = certs, .ca_key = def_.ca_key, .user = "root"});
     }
     return secure_local_server_options(def_.certs_dir);
   }

@@ -96,6 +96,8 @@ bool PluginRegistry::load_library(const std::filesystem::path& path) {
       return problem("invalid step type name '" + t.name + "': use lower-case letters, digits and _");
     if (!t.run) return problem("step type '" + info.name + "." + t.name + "' has no run function");
   }
+  if (const auto& ca = info.certificate_authority; ca && !(ca->create_ca && ca->create_node && ca->create_client))
+    return problem("its certificate authority lacks create_ca, create_node or create_client");
   add_plugin(path, std::move(library), std::move(info));
   return true;
 }
@@ -113,6 +115,9 @@ void PluginRegistry::add_plugin(const std::filesystem::path& path, std::shared_p
     summary.steps.push_back(std::move(step));
   }
   plugins_.push_back(std::move(summary));
+  if (info.certificate_authority && !certificate_authority_)
+    certificate_authority_ = std::make_shared<const RegisteredCertificateAuthority>(
+        RegisteredCertificateAuthority{library, info.name, std::move(*info.certificate_authority)});
 }
 
 void PluginRegistry::load_directory(const std::filesystem::path& dir) {

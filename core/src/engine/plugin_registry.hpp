@@ -26,6 +26,13 @@ struct RegisteredStep {
   StepType type;
 };
 
+// The certificate authority a plugin provides, with the library that implements it.
+struct RegisteredCertificateAuthority {
+  std::shared_ptr<const LoadedLibrary> library;  // declared first: destroyed last
+  std::string plugin;
+  CertificateAuthority authority;
+};
+
 struct PluginSummary {
   std::string name;
   std::string doc;
@@ -56,6 +63,8 @@ class PluginRegistry {
   const std::vector<PluginSummary>& plugins() const { return plugins_; }
   const std::vector<PluginProblem>& problems() const { return problems_; }
   const std::vector<std::filesystem::path>& searched() const { return searched_; }
+  // The first loaded plugin's certificate authority; nullptr if no plugin provides one.
+  std::shared_ptr<const RegisteredCertificateAuthority> certificate_authority() const { return certificate_authority_; }
 
  private:
   void add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library, PluginInfo info);
@@ -64,6 +73,7 @@ class PluginRegistry {
   std::map<std::string, std::shared_ptr<const RegisteredStep>, std::less<>> steps_;
   std::vector<PluginProblem> problems_;
   std::vector<std::filesystem::path> searched_;
+  std::shared_ptr<const RegisteredCertificateAuthority> certificate_authority_;
 };
 
 // The directories to search, in order: each --plugin-dir, then ROACHRUN_PLUGIN_PATH

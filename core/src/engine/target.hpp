@@ -32,7 +32,8 @@ class PluginRegistry;
 
 // Resolves the target. A local target starts its server on the first connection (so a scenario
 // that never connects starts none); a secure one first creates missing certificates with the
-// certs plugin's step types from `registry`. Throws UsageError for a URL libpq cannot parse.
+// CertificateAuthority a plugin in `registry` provides (the certs plugin). Throws UsageError for
+// a URL libpq cannot parse.
 std::unique_ptr<Target> open_target(const TargetDef& def, spdlog::logger& log, const PluginRegistry* registry);
 
 // What every target adds for a named connection: its user and database, its password, its own

@@ -19,22 +19,22 @@
 #include "ossl.hpp"
 #include "pem_files.hpp"
 #include "test_dir.hpp"
+#include "x509_checks.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::load_cert;
+using testing::mode_of;
+using testing::name_entry;
 using testing::ScopedCwd;
+using testing::subject_cn;
 using testing::TempDir;
+using testing::verify;
 using namespace std::chrono_literals;
 
 // --- Helpers: read what was written, ask OpenSSL about it -------------------------------------
-
-X509Ptr load_cert(const fs::path& path) {
-  auto certs = read_certificates(path);
-  EXPECT_EQ(certs.size(), 1u) << path;
-  return std::move(certs.front());
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
@@ -42,34 +42,6 @@ std::string read_text(const fs::path& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-// X509_V_OK when `leaf` chains to the CA certificate in `ca_file` for `purpose`
-// (X509_PURPOSE_SSL_SERVER, X509_PURPOSE_SSL_CLIENT or 0 for any).
-int verify(const fs::path& ca_file, X509& leaf, int purpose = 0) {
-  X509StorePtr store(X509_STORE_new());
-  for (auto& ca : read_certificates(ca_file)) X509_STORE_add_cert(store.get(), ca.get());
-  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store.get(), &leaf, nullptr);
-  if (purpose != 0) X509_STORE_CTX_set_purpose(ctx.get(), purpose);
-  const int ok = X509_verify_cert(ctx.get());
-  const int err = X509_STORE_CTX_get_error(ctx.get());
-  ERR_clear_error();
-  return ok == 1 ? X509_V_OK : (err == X509_V_OK ? -1 : err);
-}
-
-std::string name_entry(const X509_NAME* name, int nid) {
-  std::array<char, 256> buf{};
-  if (X509_NAME_get_text_by_NID(name, nid, buf.data(), static_cast<int>(buf.size())) < 0) return "";
-  return buf.data();
-}
-
-std::string subject_cn(X509& cert) { return name_entry(X509_get_subject_name(&cert), NID_commonName); }
 
 bool extension_is_critical(X509& cert, int nid) {
   const int idx = X509_get_ext_by_NID(&cert, nid, -1);
@@ -503,4 +475,4 @@ TEST(FileSet, RefusesADirectoryEvenWithOverwrite) {
 }
 
 }  // namespace
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

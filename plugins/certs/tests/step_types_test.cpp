@@ -2,24 +2,31 @@
 // validated parameters reaches the certificate code and reports failures as StepError.
 #include "step_types.hpp"
 
-#include <atomic>
-#include <map>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
-#include <spdlog/logger.h>
 
 #include <roachrun/error.hpp>
 #include <roachrun/step.hpp>
+#include <roachrun/testing.hpp>
 
 #include "pem_files.hpp"
 #include "test_dir.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
 
 namespace fs = std::filesystem;
+using roachrun::ErrorKind;
+using roachrun::ParamError;
+using roachrun::Params;
+using roachrun::ParamSpec;
+using roachrun::ParamType;
+using roachrun::PluginInfo;
+using roachrun::StepError;
+using roachrun::StepType;
+using roachrun::Value;
+using roachrun::testing::FakeStepContext;
 
 const StepType& step_type(const PluginInfo& info, std::string_view name) {
   for (const auto& t : info.step_types) {
@@ -34,31 +41,6 @@ const ParamSpec& param(const StepType& type, std::string_view name) {
   }
   throw std::runtime_error("no parameter " + std::string(name) + " in " + type.name);
 }
-
-// Only what the certs steps use (the logger); the rest fails loudly if ever touched.
-class FakeContext : public StepContext {
- public:
-  Connection& connection() override { throw StepError("test: no connection"); }
-  Connection& connection(std::string_view) override { throw StepError("test: no connection"); }
-  std::vector<std::pair<std::string, std::string>> connection_options(std::string_view) const override { return {}; }
-  const std::map<std::string, std::string, std::less<>>& vars() const override { return vars_; }
-  std::ostream& out() override { return out_; }
-  spdlog::logger& log() override { return logger_; }
-  const std::atomic<bool>& interrupted() const override { return interrupted_; }
-  RetryPolicy retry_policy() const override { return {}; }
-  std::string_view step_name() const override { return "test"; }
-  std::string_view scenario_file() const override { return "test.yml"; }
-  std::string printed() const { return out_.str(); }
-
- protected:
-  void add_transaction_stats(const TransactionStats&) override {}
-
- private:
-  std::map<std::string, std::string, std::less<>> vars_;
-  std::ostringstream out_;
-  spdlog::logger logger_{"certs-test"};  // no sinks: discards
-  std::atomic<bool> interrupted_{false};
-};
 
 // Parameters as the core hands them over after validation: every declared one present, with
 // durations already in milliseconds.
@@ -138,7 +120,7 @@ TEST(StepTypes, RunCreatesTheTutorialLayoutAndReportsStepErrors) {
   testing::TempDir tmp;
   testing::ScopedCwd cwd(tmp.path());
   const PluginInfo info = describe();
-  FakeContext ctx;
+  FakeStepContext ctx;
   const Value common = {{"certs_dir", "certs"}, {"ca_key", "my-safe-directory/ca.key"}};
 
   Value ca = common;
@@ -160,6 +142,8 @@ TEST(StepTypes, RunCreatesTheTutorialLayoutAndReportsStepErrors) {
     EXPECT_TRUE(fs::is_regular_file(f)) << f;
   }
   EXPECT_EQ(ctx.printed(), "") << "certificate steps print nothing to the scenario's output";
+  EXPECT_NE(ctx.logged().find("info: created certs/ca.crt, my-safe-directory/ca.key\n"), std::string::npos)
+      << ctx.logged();
 
   try {
     step_type(info, "create_node").run(ctx, params(node));
@@ -190,7 +174,7 @@ TEST(StepTypes, DeclaredDefaultsGiveCockroachLifetimes) {
   testing::TempDir tmp;
   testing::ScopedCwd cwd(tmp.path());
   const PluginInfo info = describe();
-  FakeContext ctx;
+  FakeStepContext ctx;
   const Value common = {{"certs_dir", "certs"}, {"ca_key", "my-safe-directory/ca.key"}};
 
   const StepType& ca = step_type(info, "create_ca");
@@ -207,4 +191,4 @@ TEST(StepTypes, DeclaredDefaultsGiveCockroachLifetimes) {
 }
 
 }  // namespace
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

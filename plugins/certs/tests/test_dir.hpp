@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace roachrun::certs::testing {
+namespace roachrun_certs::testing {
 
 class TempDir {
  public:
@@ -47,4 +47,4 @@ class ScopedCwd {
   std::filesystem::path saved_;
 };
 
-}  // namespace roachrun::certs::testing
+}  // namespace roachrun_certs::testing

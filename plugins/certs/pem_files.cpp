@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
 
 std::string bio_text(BIO& bio) {
@@ -74,4 +74,4 @@ EvpPkeyPtr read_private_key(const std::filesystem::path& path) {
   return key;
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

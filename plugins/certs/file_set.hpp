@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 // One file to create. Private keys get mode 0600 from the moment they exist; certificates 0644.
 class OutputFile {
@@ -55,4 +55,4 @@ void write_all_or_nothing(const std::vector<OutputFile>& files, bool overwrite);
 // message ("CA key"), which ends with the chmod command that fixes it.
 void check_private_key_mode(const std::filesystem::path& path, std::string_view what);
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

@@ -4,7 +4,7 @@
 
 #include <openssl/err.h>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 std::string take_openssl_errors() {
   std::string out;
@@ -22,4 +22,4 @@ void throw_openssl_error(const std::string& what) {
   throw CertError(reasons.empty() ? what : what + ": " + reasons);
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

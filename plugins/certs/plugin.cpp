@@ -3,4 +3,4 @@
 
 #include "step_types.hpp"
 
-ROACHRUN_PLUGIN(roachrun::certs::describe)
+ROACHRUN_PLUGIN(roachrun_certs::describe)

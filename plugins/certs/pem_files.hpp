@@ -10,7 +10,7 @@
 
 #include "ossl.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 // "-----BEGIN CERTIFICATE-----..."
 std::string certificate_pem(X509& cert);
@@ -28,4 +28,4 @@ std::vector<X509Ptr> read_certificates(const std::filesystem::path& path);
 // prompted for: a scenario runs unattended. REQUIRES: the file exists.
 EvpPkeyPtr read_private_key(const std::filesystem::path& path);
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

@@ -11,7 +11,7 @@
 #include "cert_names.hpp"
 #include "ossl.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 // Subject fields every certificate of a cluster carries (as `cockroach cert` sets them).
 inline constexpr const char* kOrganization = "Cockroach";
@@ -50,4 +50,4 @@ struct LeafSpec {
 // subject and authority key identifiers. REQUIRES: ca_key is the key of ca_cert.
 X509Ptr build_leaf_certificate(const LeafSpec& spec, EVP_PKEY& subject_key, X509& ca_cert, EVP_PKEY& ca_key);
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 // A certificate operation could not be done. what() is the whole message a user sees: it names
 // the file involved and, where there is one, the fix.
@@ -53,4 +53,4 @@ std::string take_openssl_errors();
 // (out of memory, a broken provider), where the user can do nothing but report it.
 [[noreturn]] void throw_openssl_error(const std::string& what);
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

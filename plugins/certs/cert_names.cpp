@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
 
 bool is_space_or_control(unsigned char c) { return c <= 0x20 || c == 0x7f; }
@@ -71,4 +71,4 @@ std::optional<std::string> host_problem(std::string_view host) {
   return std::nullopt;
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

@@ -15,7 +15,7 @@
 
 #include "ossl.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace fs = std::filesystem;
 
 namespace {
@@ -216,4 +216,4 @@ void check_private_key_mode(const fs::path& path, std::string_view what) {
   }
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

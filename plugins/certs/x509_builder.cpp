@@ -6,7 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
 
 // 128 random bits, as cockroach uses: RFC 5280 asks for at least 64 unpredictable bits so that
@@ -153,4 +153,4 @@ X509Ptr build_leaf_certificate(const LeafSpec& spec, EVP_PKEY& subject_key, X509
   return cert;
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 
 // File names inside the certs dir, as `cockroach cert` and `cockroach start --certs-dir` expect.
 inline constexpr std::string_view kCaCertFile = "ca.crt";
@@ -42,4 +42,4 @@ HostName classify_host(std::string_view host);
 // wildcards such as *.local.
 std::optional<std::string> host_problem(std::string_view host);
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

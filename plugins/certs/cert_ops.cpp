@@ -11,7 +11,7 @@
 #include "pem_files.hpp"
 #include "x509_builder.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace fs = std::filesystem;
 
 namespace {
@@ -137,7 +137,7 @@ std::vector<fs::path> create_ca(const CaRequest& request) {
   return {cert_path, request.ca_key};
 }
 
-std::vector<fs::path> create_node(const NodeRequest& request) {
+std::vector<fs::path> create_node(const NodeCertRequest& request) {
   if (request.hosts.empty()) {
     throw CertError("hosts is empty; a node certificate needs at least one host name or address");
   }
@@ -152,7 +152,7 @@ std::vector<fs::path> create_node(const NodeRequest& request) {
                      std::string(kNodeKeyFile), request.key_bits, request.lifetime, request.overwrite);
 }
 
-std::vector<fs::path> create_client(const ClientRequest& request) {
+std::vector<fs::path> create_client(const ClientCertRequest& request) {
   if (auto problem = user_name_problem(request.user)) throw CertError(*problem);
   LeafSpec spec;
   spec.kind = LeafKind::client;
@@ -161,4 +161,4 @@ std::vector<fs::path> create_client(const ClientRequest& request) {
                      client_key_file(request.user), request.key_bits, request.lifetime, request.overwrite);
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs

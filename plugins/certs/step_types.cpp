@@ -11,27 +11,33 @@
 #include <roachrun/params.hpp>
 #include <roachrun/step.hpp>
 
+#include "ca_provider.hpp"
 #include "cert_names.hpp"
 #include "cert_ops.hpp"
-#include "ossl.hpp"
 
-namespace roachrun::certs {
+namespace roachrun_certs {
 namespace {
+
+using roachrun::ParamError;
+using roachrun::Params;
+using roachrun::ParamSpec;
+using roachrun::ParamType;
+using roachrun::StepType;
 
 // --- Parameters shared by the three step types --------------------------------------------
 
-ParamSpec certs_dir_param(std::string doc) { return required_param("certs_dir", ParamType::string, std::move(doc)); }
+ParamSpec certs_dir_param(std::string doc) { return roachrun::required_param("certs_dir", ParamType::string, std::move(doc)); }
 
-ParamSpec ca_key_param(std::string doc) { return required_param("ca_key", ParamType::string, std::move(doc)); }
+ParamSpec ca_key_param(std::string doc) { return roachrun::required_param("ca_key", ParamType::string, std::move(doc)); }
 
 ParamSpec overwrite_param() {
-  return optional_param("overwrite", ParamType::boolean,
+  return roachrun::optional_param("overwrite", ParamType::boolean,
                         "replace files that already exist (default false: an existing file is an error)", false);
 }
 
 ParamSpec key_size_param() {
-  ParamSpec p = optional_param("key_size", ParamType::integer,
-                               "RSA key size in bits (default 2048, as cockroach cert; 2048 to 8192)", kDefaultKeyBits);
+  ParamSpec p = roachrun::optional_param("key_size", ParamType::integer,
+                               "RSA key size in bits (default 2048, as cockroach cert; 2048 to 8192)", roachrun::kDefaultCertKeyBits);
   p.min = kMinKeyBits;
   p.max = kMaxKeyBits;
   return p;
@@ -42,7 +48,7 @@ constexpr const char* kCaLifetimeText = "87600h";
 constexpr const char* kCertLifetimeText = "43800h";
 
 ParamSpec lifetime_param(const char* default_text, std::string doc) {
-  return optional_param("lifetime", ParamType::duration, std::move(doc), default_text);
+  return roachrun::optional_param("lifetime", ParamType::duration, std::move(doc), default_text);
 }
 
 // The lifetime in milliseconds. A value from the scenario arrives converted; the default may
@@ -50,7 +56,7 @@ ParamSpec lifetime_param(const char* default_text, std::string doc) {
 // unconverted, so exactly that text maps to the constant it stands for. Anything else goes
 // through Params::duration, which fails loudly on a value that is not milliseconds.
 std::chrono::milliseconds lifetime_of(const Params& p, const char* default_text, std::chrono::milliseconds value) {
-  const Value& v = p.raw("lifetime");
+  const roachrun::Value& v = p.raw("lifetime");
   if (v.is_string() && v.get<std::string>() == default_text) return value;
   return p.duration("lifetime");
 }
@@ -71,12 +77,12 @@ void check_lifetime(const Params& p, const char* default_text, std::chrono::mill
 
 void check_ca(const Params& p) {
   check_paths(p);
-  check_lifetime(p, kCaLifetimeText, kDefaultCaLifetime);
+  check_lifetime(p, kCaLifetimeText, roachrun::kDefaultCaLifetime);
 }
 
 void check_node(const Params& p) {
   check_paths(p);
-  check_lifetime(p, kCertLifetimeText, kDefaultCertLifetime);
+  check_lifetime(p, kCertLifetimeText, roachrun::kDefaultCertLifetime);
   if (!p.has("hosts")) return;
   const auto hosts = p.strings("hosts");
   if (hosts.empty()) throw ParamError("hosts", "hosts is empty; list at least one host name or IP address");
@@ -87,62 +93,46 @@ void check_node(const Params& p) {
 
 void check_client(const Params& p) {
   check_paths(p);
-  check_lifetime(p, kCertLifetimeText, kDefaultCertLifetime);
+  check_lifetime(p, kCertLifetimeText, roachrun::kDefaultCertLifetime);
   if (!p.has("user")) return;
   if (auto problem = user_name_problem(p.string("user"))) throw ParamError("user", *problem);
 }
 
 // --- Running ------------------------------------------------------------------------------------
 
-// Turns the certificate code's errors into the SDK's, so only roachrun::Error crosses the step
-// boundary. A CertError's message is already the whole story and passes unchanged; anything else
-// (std::filesystem_error, bad_alloc) was not foreseen and says where it came from.
-template <typename Op>
-std::vector<std::filesystem::path> as_step(Op&& op) {
-  try {
-    return std::forward<Op>(op)();
-  } catch (const roachrun::Error&) {
-    throw;
-  } catch (const CertError& e) {
-    throw StepError(e.what());
-  } catch (const std::exception& e) {
-    throw StepError(std::string("certs: ") + e.what());
-  }
-}
-
-void log_created(StepContext& ctx, const std::vector<std::filesystem::path>& files) {
+void log_created(roachrun::StepContext& ctx, const std::vector<std::filesystem::path>& files) {
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.string();
   ctx.log().info("created {}", list);
 }
 
-void run_create_ca(StepContext& ctx, const Params& p) {
+void run_create_ca(roachrun::StepContext& ctx, const Params& p) {
   CaRequest request{.certs_dir = p.string("certs_dir"),
                     .ca_key = p.string("ca_key"),
                     .key_bits = static_cast<int>(p.integer("key_size")),
-                    .lifetime = lifetime_of(p, kCaLifetimeText, kDefaultCaLifetime),
+                    .lifetime = lifetime_of(p, kCaLifetimeText, roachrun::kDefaultCaLifetime),
                     .overwrite = p.boolean("overwrite")};
-  log_created(ctx, as_step([&] { return create_ca(request); }));
+  log_created(ctx, certificate_authority().create_ca(request));
 }
 
-void run_create_node(StepContext& ctx, const Params& p) {
-  NodeRequest request{.certs_dir = p.string("certs_dir"),
-                      .ca_key = p.string("ca_key"),
-                      .hosts = p.strings("hosts"),
-                      .key_bits = static_cast<int>(p.integer("key_size")),
-                      .lifetime = lifetime_of(p, kCertLifetimeText, kDefaultCertLifetime),
-                      .overwrite = p.boolean("overwrite")};
-  log_created(ctx, as_step([&] { return create_node(request); }));
+void run_create_node(roachrun::StepContext& ctx, const Params& p) {
+  NodeCertRequest request{.certs_dir = p.string("certs_dir"),
+                          .ca_key = p.string("ca_key"),
+                          .hosts = p.strings("hosts"),
+                          .key_bits = static_cast<int>(p.integer("key_size")),
+                          .lifetime = lifetime_of(p, kCertLifetimeText, roachrun::kDefaultCertLifetime),
+                          .overwrite = p.boolean("overwrite")};
+  log_created(ctx, certificate_authority().create_node(request));
 }
 
-void run_create_client(StepContext& ctx, const Params& p) {
-  ClientRequest request{.certs_dir = p.string("certs_dir"),
-                        .ca_key = p.string("ca_key"),
-                        .user = p.string("user"),
-                        .key_bits = static_cast<int>(p.integer("key_size")),
-                        .lifetime = lifetime_of(p, kCertLifetimeText, kDefaultCertLifetime),
-                        .overwrite = p.boolean("overwrite")};
-  log_created(ctx, as_step([&] { return create_client(request); }));
+void run_create_client(roachrun::StepContext& ctx, const Params& p) {
+  ClientCertRequest request{.certs_dir = p.string("certs_dir"),
+                            .ca_key = p.string("ca_key"),
+                            .user = p.string("user"),
+                            .key_bits = static_cast<int>(p.integer("key_size")),
+                            .lifetime = lifetime_of(p, kCertLifetimeText, roachrun::kDefaultCertLifetime),
+                            .overwrite = p.boolean("overwrite")};
+  log_created(ctx, certificate_authority().create_client(request));
 }
 
 const char* const kSignedCaKeyDoc = "path of the CA key that signed <certs_dir>/ca.crt (must be mode 0600)";
@@ -165,10 +155,10 @@ StepType create_node_type() {
                  "(cockroach cert create-node)",
           .params = {certs_dir_param("directory that holds ca.crt and gets node.crt and node.key"),
                      ca_key_param(kSignedCaKeyDoc),
-                     optional_param("hosts", ParamType::string_list,
+                     roachrun::optional_param("hosts", ParamType::string_list,
                                     "host names and IP addresses (v4 or v6) clients use to reach the node; each "
                                     "becomes a subjectAltName (default [localhost, 127.0.0.1])",
-                                    Value::array({"localhost", "127.0.0.1"})),
+                                    roachrun::Value::array({"localhost", "127.0.0.1"})),
                      overwrite_param(), key_size_param(),
                      lifetime_param(kCertLifetimeText, "how long the certificate is valid (default 43800h = 5 years, as "
                                               "cockroach cert create-node); must end before the CA's")},
@@ -182,7 +172,7 @@ StepType create_client_type() {
                  "(cockroach cert create-client)",
           .params = {certs_dir_param("directory that holds ca.crt and gets client.<user>.crt and .key"),
                      ca_key_param(kSignedCaKeyDoc),
-                     required_param("user", ParamType::string,
+                     roachrun::required_param("user", ParamType::string,
                                     "SQL user the certificate authenticates (its CN); no '/', no whitespace"),
                      overwrite_param(), key_size_param(),
                      lifetime_param(kCertLifetimeText, "how long the certificate is valid (default 43800h = 5 years, as "
@@ -193,9 +183,11 @@ StepType create_client_type() {
 
 }  // namespace
 
-PluginInfo describe() {
-  return {"certs", "CockroachDB-style TLS certificates (CA, node, client), as cockroach cert makes them",
-          {create_ca_type(), create_node_type(), create_client_type()}};
+roachrun::PluginInfo describe() {
+  return {.name = "certs",
+          .doc = "CockroachDB-style TLS certificates (CA, node, client), as cockroach cert makes them",
+          .step_types = {create_ca_type(), create_node_type(), create_client_type()},
+          .certificate_authority = certificate_authority()};
 }
 
-}  // namespace roachrun::certs
+}  // namespace roachrun_certs
