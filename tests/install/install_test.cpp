@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <regex>
 
 #include "roachrun/sdk_version.hpp"  // ROACHRUN_VERSION
@@ -31,11 +30,6 @@ std::string sdk_version(int major, int minor) { return std::to_string(major) + "
 
 // CMake wraps its messages at about 80 columns: compare them with single spaces.
 std::string one_line(const std::string& text) { return std::regex_replace(text, std::regex("\\s+"), " "); }
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 class Install : public ::testing::Test {
  protected:
@@ -116,7 +110,7 @@ TEST_F(Install, HelloPluginStrippedAsDistributionsStripStillRuns) {
     fs::copy_file(hello_build_ / "libroachrun_hello.so", plugin, fs::copy_options::overwrite_existing);
     auto strip = run_program(ROACHRUN_STRIP_COMMAND, {how, plugin.string()});
     ASSERT_EQ(strip.exit_code, 0) << strip.err;
-    ASSERT_EQ(read_bytes(plugin).find(std::string("\0.symtab\0", 9)), std::string::npos)
+    ASSERT_EQ(read_file(plugin).find(std::string("\0.symtab\0", 9)), std::string::npos)
         << how << " left the full symbol table: this test would prove nothing";
 
     auto r = run_program((prefix_ / "bin/roachrun").string(),

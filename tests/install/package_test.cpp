@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "roachrun/sdk_version.hpp"  // ROACHRUN_VERSION
 #include "roachrun/version.hpp"
@@ -46,9 +44,7 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
                                   std::string("usr/share/roachrun/scenarios/bank-insecure.yaml")})
     EXPECT_TRUE(fs::exists(root / file)) << file;
   EXPECT_EQ(deb.filename().string().rfind("roachrun_" ROACHRUN_VERSION "_", 0), 0u) << deb;
-  std::ifstream bank(root / "usr/lib/roachrun/plugins/libroachrun_bank.so", std::ios::binary);
-  const std::string bank_bytes((std::istreambuf_iterator<char>(bank)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(bank_bytes.find(std::string("\0.symtab\0", 9)), std::string::npos)
+  EXPECT_EQ(read_file(root / "usr/lib/roachrun/plugins/libroachrun_bank.so").find(std::string("\0.symtab\0", 9)), std::string::npos)
       << "the packaged plugins keep their full symbol table: the run below would not show stripped ones load";
   auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
   EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;

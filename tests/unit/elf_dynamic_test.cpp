@@ -7,9 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <string>
 
 #include "engine/elf_dynamic.hpp"
@@ -22,17 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 // The ElfError's message for a copy of a real plugin changed by `edit`, given its ELF header and
 // its section headers (which `edit` may change; they are written back).
 std::string error_after(const std::function<void(std::string&, ElfW(Ehdr)&, std::vector<ElfW(Shdr)>&)>& edit) {
-  std::string bytes = read_bytes(test::fixture_plugin("fixture_steps"));
+  std::string bytes = test::read_file(test::fixture_plugin("fixture_steps"));
   ElfW(Ehdr) header;
   std::memcpy(&header, bytes.data(), sizeof header);
   std::vector<ElfW(Shdr)> sections(header.e_shnum);

@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -71,11 +69,6 @@ fs::path copy_fixture(const std::string& name, const fs::path& dir, const std::s
   fs::path to = dir / (file_name.empty() ? "lib" + name + ".so" : file_name);
   fs::copy_file(test::fixture_plugin(name), to, fs::copy_options::overwrite_existing);
   return to;
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // The least a step needs to run outside the runner: output to a string, no database.
@@ -263,7 +256,7 @@ TEST(PluginRegistry, EmptyFileIsNotALoadableLibrary) {
 TEST(PluginRegistry, TruncatedElfIsNotALoadableLibrary) {
   // The first bytes of a real library: a valid ELF header whose sections are missing.
   test::TempDir tmp;
-  const std::string head = read_bytes(test::fixture_plugin("fixture_steps")).substr(0, 256);
+  const std::string head = test::read_file(test::fixture_plugin("fixture_steps")).substr(0, 256);
   ASSERT_EQ(head.substr(1, 3), "ELF");
   const std::string reason = refusal(tmp.write("truncated.so", head));
   EXPECT_TRUE(starts_with(reason, "not a loadable shared library: truncated: its section headers (")) << reason;
@@ -368,7 +361,7 @@ TEST(PluginRegistry, PluginLinkingAnotherSdkSonameIsRefusedByItsMajorWithoutLoad
   const std::string mine = "libroachrun_sdk.so." + std::to_string(kSdkVersionMajor);
   const std::string theirs = "libroachrun_sdk.so." + std::to_string(kSdkVersionMajor + 1);
   ASSERT_EQ(mine.size(), theirs.size()) << "the patch below keeps every offset";
-  std::string bytes = read_bytes(test::fixture_plugin("fixture_steps"));
+  std::string bytes = test::read_file(test::fixture_plugin("fixture_steps"));
   size_t replaced = 0;
   for (size_t at = bytes.find(mine + '\0'); at != std::string::npos; at = bytes.find(mine + '\0', at + 1), ++replaced)
     bytes.replace(at, theirs.size(), theirs);
@@ -391,7 +384,7 @@ TEST_P(StrippedPlugin, LoadsAndRunsAStep) {
   const fs::path path = copy_fixture("fixture_steps", tmp.path(), std::string("libfixture_stripped") + GetParam() + ".so");
   auto strip = test::run_program(ROACHRUN_STRIP_COMMAND, {GetParam(), path.string()});
   ASSERT_EQ(strip.exit_code, 0) << strip.err;
-  ASSERT_EQ(read_bytes(path).find(std::string("\0.symtab\0", 9)), std::string::npos)
+  ASSERT_EQ(test::read_file(path).find(std::string("\0.symtab\0", 9)), std::string::npos)
       << "strip " << GetParam() << " left the full symbol table: this test would prove nothing";
 
   PluginRegistry registry;
