@@ -26,7 +26,11 @@ install(EXPORT roachrun-targets NAMESPACE roachrun:: DESTINATION ${ROACHRUN_INST
 configure_package_config_file(cmake/roachrun-config.cmake.in ${PROJECT_BINARY_DIR}/roachrun-config.cmake
   INSTALL_DESTINATION ${ROACHRUN_INSTALL_CMAKEDIR}
   PATH_VARS CMAKE_INSTALL_BINDIR)
+# The package's version is roachrun's, whose MAJOR.MINOR is the SDK's (see the top-level
+# CMakeLists.txt): find_package(roachrun 3.0) accepts SDK 3.0 and any later 3.x, and refuses 2.x
+# and 4.x, whose plugins this SDK would refuse or could not build.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/roachrun-config-version.cmake
+  VERSION ${PROJECT_VERSION}
   COMPATIBILITY SameMajorVersion)
 install(FILES
   ${PROJECT_BINARY_DIR}/roachrun-config.cmake

@@ -4,13 +4,12 @@ set(CPACK_PACKAGE_NAME roachrun)
 set(CPACK_PACKAGE_VENDOR roachrun)
 set(CPACK_PACKAGE_CONTACT "roachrun maintainers <roachrun@example.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})  # MAJOR.MINOR is the SDK version
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-# Debug information out, symbol tables kept: see strip-debug.cmake.
-set(CPACK_STRIP_FILES OFF)
-set(CPACK_ROACHRUN_STRIP "${CMAKE_STRIP}")
-set(CPACK_PRE_BUILD_SCRIPTS "${CMAKE_CURRENT_LIST_DIR}/strip-debug.cmake")
+# Stripped as distributions strip (and further: `strip --strip-all`): roachrun reads a plugin's
+# exports from its dynamic symbol table, which stripping keeps.
+set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # roachrun_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION database)

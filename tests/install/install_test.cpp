@@ -1,11 +1,16 @@
 // The installed roachrun, as someone who never cloned it uses it: `cmake --install` into a
 // temporary prefix, examples/plugin-hello built against that prefix with find_package(roachrun),
-// its scenario run by the installed executable from another directory, the prefix moved and
-// still working, and a plugin of another SDK major refused with both versions and its path.
+// its scenario run by the installed executable from another directory, also after stripping the
+// plugin as distributions do, the prefix moved and still working, find_package(roachrun X.Y)
+// accepting exactly the compatible SDK versions, and a plugin of another SDK major refused with
+// both versions and its path.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
+#include "roachrun/sdk_version.hpp"  // ROACHRUN_VERSION
 #include "roachrun/version.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
@@ -20,6 +25,11 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::string> kEnv = {{"ROACHRUN_PLUGIN_PATH", ""}};
 
 CommandResult cmake(const std::vector<std::string>& args) { return run_program(ROACHRUN_CMAKE_COMMAND, args); }
+
+std::string sdk_version(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+// CMake wraps its messages at about 80 columns: compare them with single spaces.
+std::string one_line(const std::string& text) { return std::regex_replace(text, std::regex("\\s+"), " "); }
 
 class Install : public ::testing::Test {
  protected:
@@ -89,6 +99,70 @@ TEST_F(Install, HelloPluginBuiltAgainstTheInstalledSdkRuns) {
             std::string::npos)
       << "the installed roachrun loads the installed plugins, not the build tree's\n"
       << plugins.out;
+}
+
+// Distributions strip what they package (dh_strip: --strip-unneeded); `strip` alone strips all.
+TEST_F(Install, HelloPluginStrippedAsDistributionsStripStillRuns) {
+  for (const std::string how : {"--strip-unneeded", "--strip-all"}) {
+    const fs::path dir = tmp_->path() / ("stripped" + how);
+    fs::create_directories(dir);
+    const fs::path plugin = dir / "libroachrun_hello.so";
+    fs::copy_file(hello_build_ / "libroachrun_hello.so", plugin, fs::copy_options::overwrite_existing);
+    auto strip = run_program(ROACHRUN_STRIP_COMMAND, {how, plugin.string()});
+    ASSERT_EQ(strip.exit_code, 0) << strip.err;
+    ASSERT_EQ(read_file(plugin).find(std::string("\0.symtab\0", 9)), std::string::npos)
+        << how << " left the full symbol table: this test would prove nothing";
+
+    auto r = run_program((prefix_ / "bin/roachrun").string(),
+                         {"--plugin-dir", dir.string(), "run",
+                          std::string(ROACHRUN_SOURCE_DIR) + "/examples/plugin-hello/hello.yaml", "--target",
+                          TestServer::get().url(), "--set", "who=stripped"},
+                         kEnv, "/");
+    ASSERT_EQ(r.exit_code, 0) << how << "\n" << r.err;
+    EXPECT_EQ(r.out, "Hello, stripped!\n") << how;
+  }
+}
+
+// What a plugin's CMakeLists.txt asks for: find_package(roachrun <requested> CONFIG REQUIRED).
+CommandResult find_roachrun(const fs::path& prefix, const fs::path& work, const std::string& requested) {
+  const fs::path source = work / ("probe-" + requested);
+  fs::create_directories(source);
+  std::ofstream(source / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.25)\n"
+                                              "project(probe LANGUAGES CXX)\n"
+                                              "find_package(roachrun " << requested << " CONFIG REQUIRED)\n"
+                                              "message(STATUS \"roachrun ${roachrun_VERSION} SDK ${roachrun_SDK_VERSION}\")\n";
+  return cmake({"-S", source.string(), "-B", (source / "build").string(), "-G", ROACHRUN_CMAKE_GENERATOR,
+                "-DCMAKE_CXX_COMPILER=" ROACHRUN_CXX_COMPILER, "-DCMAKE_PREFIX_PATH=" + prefix.string(),
+                "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF"});
+}
+
+TEST_F(Install, FindPackageAcceptsTheSdkVersionAndAnOlderMinorOfItsMajor) {
+  const std::string found = "roachrun " ROACHRUN_VERSION " SDK " + sdk_version(kSdkVersionMajor, kSdkVersionMinor);
+  for (const std::string& requested : {sdk_version(kSdkVersionMajor, kSdkVersionMinor), std::to_string(kSdkVersionMajor),
+                                      sdk_version(kSdkVersionMajor, 0)}) {
+    auto r = find_roachrun(prefix_, tmp_->path(), requested);
+    ASSERT_EQ(r.exit_code, 0) << requested << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find(found), std::string::npos) << requested << "\n" << r.out;
+  }
+  EXPECT_EQ(std::string(ROACHRUN_VERSION).rfind(sdk_version(kSdkVersionMajor, kSdkVersionMinor) + ".", 0), 0u)
+      << "roachrun's version is the SDK's MAJOR.MINOR and a patch level: " << ROACHRUN_VERSION;
+}
+
+TEST_F(Install, FindPackageRefusesAnotherMajorAndANewerMinorByTheirVersion) {
+  const std::string config = (prefix_ / "lib/cmake/roachrun/roachrun-config.cmake").string();
+  for (const std::string& requested :
+       {sdk_version(kSdkVersionMajor + 1, 0), sdk_version(kSdkVersionMajor - 1, 0),
+        sdk_version(kSdkVersionMajor, kSdkVersionMinor + 1)}) {
+    auto r = find_roachrun(prefix_, tmp_->path(), requested);
+    EXPECT_NE(r.exit_code, 0) << requested << "\n" << r.out;
+    // The package was found and refused by its version, not missing.
+    const std::string err = one_line(r.err);
+    EXPECT_NE(err.find("Could not find a configuration file for package \"roachrun\" that is compatible with "
+                       "requested version \"" + requested + "\""),
+              std::string::npos)
+        << requested << "\n" << r.err;
+    EXPECT_NE(err.find(config + ", version: " ROACHRUN_VERSION), std::string::npos) << requested << "\n" << r.err;
+  }
 }
 
 TEST_F(Install, RelocatedPrefixStillFindsItsPluginsAndRunsTheTutorial) {

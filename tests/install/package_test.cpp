@@ -1,10 +1,12 @@
 // The Debian package, short of installing it into /usr (scripts/package.sh --install does that):
 // CPack builds it, its control data names the runtime dependencies, and its contents, unpacked
-// into a temporary directory (a relocated /usr), run: the packaged plugins load.
+// into a temporary directory (a relocated /usr), run: the packaged plugins, stripped as
+// distributions strip, load.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "roachrun/sdk_version.hpp"  // ROACHRUN_VERSION
 #include "roachrun/version.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
@@ -41,6 +43,9 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
                                   std::string("usr/lib/cmake/roachrun/roachrun-config.cmake"),
                                   std::string("usr/share/roachrun/scenarios/bank-insecure.yaml")})
     EXPECT_TRUE(fs::exists(root / file)) << file;
+  EXPECT_EQ(deb.filename().string().rfind("roachrun_" ROACHRUN_VERSION "_", 0), 0u) << deb;
+  EXPECT_EQ(read_file(root / "usr/lib/roachrun/plugins/libroachrun_bank.so").find(std::string("\0.symtab\0", 9)), std::string::npos)
+      << "the packaged plugins keep their full symbol table: the run below would not show stripped ones load";
   auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
   EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;
   for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client"})

@@ -1,6 +1,8 @@
 // The roachrun executable as a user runs it: exit codes, what goes to stdout and stderr, usage.
 #include <gtest/gtest.h>
 
+#include "roachrun/sdk_version.hpp"  // ROACHRUN_VERSION
+#include "roachrun/version.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 
@@ -10,8 +12,10 @@ namespace {
 TEST(Cli, VersionAndHelpExitZero) {
   auto version = roachrun({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.out.find("roachrun 0."), std::string::npos) << version.out;
-  EXPECT_NE(version.out.find("plugin SDK 2."), std::string::npos) << version.out;
+  EXPECT_NE(version.out.find("roachrun " ROACHRUN_VERSION " (plugin SDK " + std::to_string(kSdkVersionMajor) + "." +
+                             std::to_string(kSdkVersionMinor) + ")"),
+            std::string::npos)
+      << version.out;
 
   auto help = roachrun({"--help"});
   EXPECT_EQ(help.exit_code, 0);

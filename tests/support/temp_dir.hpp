@@ -21,4 +21,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The whole file, bytes as they are ("" if it cannot be read): the counterpart of TempDir::write.
+std::string read_file(const std::filesystem::path& path);
+
 }  // namespace roachrun::test

@@ -5,14 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/dll/shared_library.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "engine/plugin_registry.hpp"
@@ -20,6 +22,7 @@
 #include "roachrun/error.hpp"
 #include "roachrun/testing.hpp"
 #include "roachrun/version.hpp"
+#include "support/command.hpp"
 #include "support/temp_dir.hpp"
 
 namespace roachrun {
@@ -198,41 +201,39 @@ TEST(PluginRegistry, LibraryWithoutRoachrunExportsIsRefusedWithoutLoadingIt) {
   EXPECT_FALSE(is_loaded(path));
 }
 
-TEST(PluginRegistry, FileThatIsNotElfIsNotALoadableLibrary) {
-  test::TempDir tmp;
-  const fs::path path = tmp.write("broken.so", "this is not an ELF file, just text\n");
+// The reason a file the registry refuses before loading it is recorded with.
+std::string refusal(const fs::path& path) {
   PluginRegistry registry;
   EXPECT_FALSE(registry.load_library(path));
-  ASSERT_EQ(registry.problems().size(), 1u);
-  EXPECT_EQ(registry.problems()[0].path, path);
-  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
-      << registry.problems()[0].reason;
   EXPECT_TRUE(registry.plugins().empty());
+  if (registry.problems().size() != 1u) {
+    ADD_FAILURE() << registry.problems().size() << " problems for " << path;
+    return {};
+  }
+  EXPECT_EQ(registry.problems()[0].path, path);
+  EXPECT_FALSE(is_loaded(path)) << "refused, but loaded";
+  return registry.problems()[0].reason;
+}
+
+TEST(PluginRegistry, FileThatIsNotElfIsNotALoadableLibrary) {
+  test::TempDir tmp;
+  EXPECT_EQ(refusal(tmp.write("broken.so", "this is not an ELF file, just text\n")),
+            "not a loadable shared library: not an ELF file");
 }
 
 TEST(PluginRegistry, EmptyFileIsNotALoadableLibrary) {
   test::TempDir tmp;
-  const fs::path path = tmp.write("empty.so", "");
-  PluginRegistry registry;
-  EXPECT_FALSE(registry.load_library(path));
-  ASSERT_EQ(registry.problems().size(), 1u);
-  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
-      << registry.problems()[0].reason;
+  EXPECT_EQ(refusal(tmp.write("empty.so", "")), "not a loadable shared library: not an ELF file (0 bytes)");
 }
 
 TEST(PluginRegistry, TruncatedElfIsNotALoadableLibrary) {
   // The first bytes of a real library: a valid ELF header whose sections are missing.
   test::TempDir tmp;
-  std::ifstream in(test::fixture_plugin("fixture_steps"), std::ios::binary);
-  std::string head(256, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  const std::string head = test::read_file(test::fixture_plugin("fixture_steps")).substr(0, 256);
   ASSERT_EQ(head.substr(1, 3), "ELF");
-  const fs::path path = tmp.write("truncated.so", head);
-  PluginRegistry registry;
-  EXPECT_FALSE(registry.load_library(path));
-  ASSERT_EQ(registry.problems().size(), 1u);
-  EXPECT_TRUE(starts_with(registry.problems()[0].reason, "not a loadable shared library: "))
-      << registry.problems()[0].reason;
+  const std::string reason = refusal(tmp.write("truncated.so", head));
+  EXPECT_TRUE(starts_with(reason, "not a loadable shared library: truncated: its section headers (")) << reason;
+  EXPECT_NE(reason.find(") lie past the end of the file (256 bytes)"), std::string::npos) << reason;
 }
 
 TEST(PluginRegistry, ThrowingFactoryIsRecorded) {
@@ -255,6 +256,121 @@ TEST(PluginRegistry, InvalidPluginNameIsRecorded) {
   EXPECT_EQ(registry.problems()[0].path, path);
   EXPECT_EQ(registry.problems()[0].reason, "invalid plugin name 'Bad-Name': use lower-case letters, digits and _");
 }
+
+// --- the ABI stamp: the SDK and the libraries whose types cross the boundary ------------------
+
+struct OtherLibraryMajor {
+  const char* fixture;
+  const char* library;
+  int theirs;
+  int mine;
+};
+
+class PluginOfAnotherLibraryMajor : public ::testing::TestWithParam<OtherLibraryMajor> {};
+
+TEST_P(PluginOfAnotherLibraryMajor, IsRefusedNamingTheLibraryAndBothVersionsBeforeItsFactoryRuns) {
+  const OtherLibraryMajor& c = GetParam();
+  test::TempDir tmp;
+  const fs::path marker = tmp.path() / "factory-called";
+  ScopedEnv env("ROACHRUN_FIXTURE_MARKER", marker.string());
+  const fs::path path = test::fixture_plugin(c.fixture);
+
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  EXPECT_TRUE(registry.plugins().empty());
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, path);
+  const std::string lib = c.library;
+  EXPECT_EQ(registry.problems()[0].reason, "built against " + lib + " " + std::to_string(c.theirs) +
+                                               ", but this roachrun uses " + lib + " " + std::to_string(c.mine) +
+                                               "; rebuild the plugin against " + lib + " " + std::to_string(c.mine) +
+                                               ", the version roachrun was built with");
+  EXPECT_FALSE(fs::exists(marker)) << "the factory of a refused plugin ran";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stamp, PluginOfAnotherLibraryMajor,
+    ::testing::Values(OtherLibraryMajor{"other_fmt_major", "fmt", FMT_VERSION / 10000 + 1, FMT_VERSION / 10000},
+                      OtherLibraryMajor{"other_spdlog_major", "spdlog", SPDLOG_VER_MAJOR + 1, SPDLOG_VER_MAJOR},
+                      OtherLibraryMajor{"other_json_major", "nlohmann-json", NLOHMANN_JSON_VERSION_MAJOR - 1,
+                                        NLOHMANN_JSON_VERSION_MAJOR}),
+    [](const auto& p) { return std::string(p.param.fixture); });
+
+TEST(PluginRegistry, PluginsOfOtherLibraryMajorsAreRefusedAndTheOthersStillLoad) {
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path good = copy_fixture("fixture_steps", dir);
+  const fs::path minor = copy_fixture("newer_minor", dir);
+  for (const char* name : {"other_fmt_major", "other_json_major", "other_spdlog_major"}) copy_fixture(name, dir);
+
+  PluginRegistry registry;
+  registry.load_directory(dir);
+  ASSERT_EQ(registry.plugins().size(), 2u);
+  EXPECT_EQ(registry.plugins()[0].path, good);
+  EXPECT_EQ(registry.plugins()[1].path, minor);
+  EXPECT_NE(registry.find("fixture.echo"), nullptr);
+  ASSERT_EQ(registry.problems().size(), 3u);
+  for (const char* lib : {"fmt", "nlohmann-json", "spdlog"})
+    EXPECT_TRUE(std::any_of(registry.problems().begin(), registry.problems().end(),
+                            [&](const PluginProblem& p) { return starts_with(p.reason, std::string("built against ") + lib + " "); }))
+        << lib;
+}
+
+TEST(PluginRegistry, StampOfTheSdk2LayoutIsRefusedByItsMajor) {
+  const fs::path path = test::fixture_plugin("sdk2_layout");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].reason, "built against roachrun SDK 2.0, but this roachrun provides SDK " +
+                                               std::to_string(kSdkVersionMajor) + "." +
+                                               std::to_string(kSdkVersionMinor) +
+                                               "; rebuild the plugin against this roachrun's headers");
+}
+
+// A plugin of another SDK major links another soname of the SDK, usually not installed at all: it
+// is refused by that major before anything tries to load it.
+TEST(PluginRegistry, PluginLinkingAnotherSdkSonameIsRefusedByItsMajorWithoutLoadingIt) {
+  test::TempDir tmp;
+  const std::string mine = "libroachrun_sdk.so." + std::to_string(kSdkVersionMajor);
+  const std::string theirs = "libroachrun_sdk.so." + std::to_string(kSdkVersionMajor + 1);
+  ASSERT_EQ(mine.size(), theirs.size()) << "the patch below keeps every offset";
+  std::string bytes = test::read_file(test::fixture_plugin("fixture_steps"));
+  size_t replaced = 0;
+  for (size_t at = bytes.find(mine + '\0'); at != std::string::npos; at = bytes.find(mine + '\0', at + 1), ++replaced)
+    bytes.replace(at, theirs.size(), theirs);
+  ASSERT_GT(replaced, 0u) << "the fixture does not name " << mine;
+  const fs::path path = tmp.write("libfixture_other_sdk.so", bytes);
+
+  EXPECT_EQ(refusal(path), "built against roachrun SDK " + std::to_string(kSdkVersionMajor + 1) + " (it links " +
+                               theirs + "), but this roachrun provides SDK " + std::to_string(kSdkVersionMajor) + "." +
+                               std::to_string(kSdkVersionMinor) + "; rebuild the plugin against this roachrun's headers");
+}
+
+// --- stripped plugins -----------------------------------------------------------------------------
+
+class StrippedPlugin : public ::testing::TestWithParam<const char*> {};
+
+// Distributions strip shared libraries (dh_strip: --strip-unneeded); `strip` alone strips all. Both
+// keep the dynamic symbol table, which is all the registry reads.
+TEST_P(StrippedPlugin, LoadsAndRunsAStep) {
+  test::TempDir tmp;
+  const fs::path path = copy_fixture("fixture_steps", tmp.path(), std::string("libfixture_stripped") + GetParam() + ".so");
+  auto strip = test::run_program(ROACHRUN_STRIP_COMMAND, {GetParam(), path.string()});
+  ASSERT_EQ(strip.exit_code, 0) << strip.err;
+  ASSERT_EQ(test::read_file(path).find(std::string("\0.symtab\0", 9)), std::string::npos)
+      << "strip " << GetParam() << " left the full symbol table: this test would prove nothing";
+
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.load_library(path)) << registry.problems()[0].reason;
+  auto echo = registry.find("fixture.echo");
+  ASSERT_NE(echo, nullptr);
+  FakeContext ctx;
+  echo->type.run(ctx, Params(Value{{"text", "stripped"}, {"times", 1}}));
+  EXPECT_EQ(ctx.output(), "stripped\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Strip, StrippedPlugin, ::testing::Values("--strip-unneeded", "--strip-all"),
+                         [](const auto& p) { return p.index == 0 ? "StripUnneeded" : "StripAll"; });
 
 // --- directories --------------------------------------------------------------------------------
 

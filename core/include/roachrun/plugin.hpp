@@ -6,9 +6,11 @@
 //   ROACHRUN_PLUGIN(describe)
 //
 // The library must be built against these headers (roachrun_add_plugin in CMake does it). The
-// host reads the ABI stamp first and refuses a library stamped with another SDK major version,
-// naming both versions and the library's path; a different minor version of the same major loads
-// (minor versions only add to the SDK). Only then does it call the factory. The library stays
+// host reads the ABI stamp first and refuses a library stamped with another SDK major version, or
+// built against another major of fmt, spdlog or nlohmann-json (their types cross the boundary:
+// spdlog::logger&, nlohmann values, fmt in spdlog's inline code), naming both versions and the
+// library's path; a different minor version of the same SDK major loads (minor versions only add
+// to the SDK). Only then does it call the factory. The library stays
 // loaded as long as anything it created (a StepType's functions) lives.
 //
 // The factory is called once per process, on the main thread, while plugins are loaded -- also
@@ -24,6 +26,9 @@
 #include <vector>
 
 #include <boost/dll/alias.hpp>
+#include <fmt/core.h>           // FMT_VERSION
+#include <nlohmann/json_fwd.hpp>  // NLOHMANN_JSON_VERSION_MAJOR
+#include <spdlog/version.h>     // SPDLOG_VER_MAJOR
 
 #include "roachrun/certificate_authority.hpp"
 #include "roachrun/step.hpp"
@@ -42,24 +47,34 @@ struct PluginInfo {
 };
 
 // Stamped into every plugin; plain data so it can be read before any plugin code runs.
+// Every layout of every SDK major begins with `magic`, `sdk_major` and `sdk_minor`: the host reads
+// those first and refuses another major by them alone, never reading fields an older or newer
+// layout may not have. The fields after them are this major's; a minor version may only append.
 struct AbiStamp {
   std::uint32_t magic;      // kAbiMagic
   std::uint32_t sdk_major;
   std::uint32_t sdk_minor;
   std::uint32_t cxx11_abi;  // libstdc++'s dual ABI: std::string layouts must match
+  // Majors of the libraries whose types cross the plugin boundary (since SDK 3.0).
+  std::uint32_t fmt_major;
+  std::uint32_t spdlog_major;
+  std::uint32_t nlohmann_json_major;
 };
 
 inline constexpr std::uint32_t kAbiMagic = 0x52525350;  // "RRSP"
 
 inline constexpr AbiStamp current_abi_stamp() {
-  return AbiStamp{kAbiMagic, static_cast<std::uint32_t>(kSdkVersionMajor),
+  return AbiStamp{kAbiMagic,
+                  static_cast<std::uint32_t>(kSdkVersionMajor),
                   static_cast<std::uint32_t>(kSdkVersionMinor),
 #if defined(_GLIBCXX_USE_CXX11_ABI)
-                  static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI)
+                  static_cast<std::uint32_t>(_GLIBCXX_USE_CXX11_ABI),
 #else
-                  0u
+                  0u,
 #endif
-  };
+                  static_cast<std::uint32_t>(FMT_VERSION / 10000),
+                  static_cast<std::uint32_t>(SPDLOG_VER_MAJOR),
+                  static_cast<std::uint32_t>(NLOHMANN_JSON_VERSION_MAJOR)};
 }
 
 using PluginFactory = PluginInfo();

@@ -1,13 +1,15 @@
 #include "engine/plugin_registry.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <regex>
 #include <system_error>
 
-#include <boost/dll/library_info.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include "engine/elf_dynamic.hpp"
 #include "engine/variables.hpp"
 
 namespace roachrun {
@@ -29,22 +31,71 @@ namespace {
 
 const std::regex kPluginName("[a-z][a-z0-9_]*");
 
-std::string abi_text(std::uint32_t major, std::uint32_t minor) {
+std::string version_text(std::uint32_t major, std::uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// Reads the export table without running any code of the library.
-std::string check_exports(const std::filesystem::path& path) {
+std::string other_sdk(const std::string& theirs) {
+  return "built against roachrun SDK " + theirs + ", but this roachrun provides SDK " +
+         version_text(kSdkVersionMajor, kSdkVersionMinor) + "; rebuild the plugin against this roachrun's headers";
+}
+
+// The SDK major a library links (libroachrun_sdk.so.<major>), if it links one.
+std::optional<std::string> linked_sdk_major(const std::vector<std::string>& needed) {
+  const std::string prefix = "libroachrun_sdk.so.";
+  for (const auto& soname : needed)
+    if (soname.rfind(prefix, 0) == 0) return soname.substr(prefix.size());
+  return std::nullopt;
+}
+
+// Reads what the dynamic loader reads (the dynamic symbol table and the needed libraries), without
+// running any code of the library: a plugin stripped the way distributions strip passes.
+std::string check_before_loading(const std::filesystem::path& path) {
+  ElfDynamicInfo elf;
   try {
-    boost::dll::library_info info(path);
-    auto symbols = info.symbols("boostdll");
-    auto has = [&](const char* name) { return std::find(symbols.begin(), symbols.end(), name) != symbols.end(); };
-    if (!has("roachrun_plugin_abi") || !has("roachrun_plugin_factory"))
-      return "not a roachrun plugin: it exports no roachrun_plugin_abi/roachrun_plugin_factory "
-             "(build it with ROACHRUN_PLUGIN(...) from <roachrun/plugin.hpp>)";
-  } catch (const std::exception& e) {
+    elf = read_elf_dynamic_info(path);
+  } catch (const ElfError& e) {
     return std::string("not a loadable shared library: ") + e.what();
   }
+  auto exports = [&](const char* name) { return std::find(elf.exported.begin(), elf.exported.end(), name) != elf.exported.end(); };
+  if (!exports("roachrun_plugin_abi") || !exports("roachrun_plugin_factory"))
+    return "not a roachrun plugin: it exports no roachrun_plugin_abi/roachrun_plugin_factory "
+           "(build it with ROACHRUN_PLUGIN(...) from <roachrun/plugin.hpp>)";
+  // A plugin of another major needs another soname of the SDK, which is usually not installed:
+  // loading it would only say that file is missing.
+  if (auto major = linked_sdk_major(elf.needed); major && *major != std::to_string(kSdkVersionMajor))
+    return other_sdk(*major + " (it links libroachrun_sdk.so." + *major + ")");
+  return {};
+}
+
+// The libraries whose types cross the plugin boundary, by the stamp's field for each.
+struct CrossingLibrary {
+  const char* name;
+  std::uint32_t AbiStamp::*major;
+};
+constexpr CrossingLibrary kCrossingLibraries[] = {{"fmt", &AbiStamp::fmt_major},
+                                                  {"spdlog", &AbiStamp::spdlog_major},
+                                                  {"nlohmann-json", &AbiStamp::nlohmann_json_major}};
+
+// Why the library's stamp is not this host's, or "". `raw` points at the plugin's stamp, whose
+// layout is known only once its major is: every layout starts with magic, SDK major and minor.
+std::string check_stamp(const void* raw) {
+  std::uint32_t head[3];  // magic, sdk_major, sdk_minor
+  std::memcpy(head, raw, sizeof head);
+  const AbiStamp mine = current_abi_stamp();
+  if (head[0] != kAbiMagic) return "corrupt ABI stamp; rebuild the plugin";
+  if (head[1] != mine.sdk_major) return other_sdk(version_text(head[1], head[2]));
+  AbiStamp stamp;
+  std::memcpy(&stamp, raw, sizeof stamp);
+  if (stamp.cxx11_abi != mine.cxx11_abi)
+    return "built with a different C++ standard library ABI (_GLIBCXX_USE_CXX11_ABI=" + std::to_string(stamp.cxx11_abi) +
+           ", roachrun uses " + std::to_string(mine.cxx11_abi) + ")";
+  for (const auto& lib : kCrossingLibraries)
+    if (stamp.*lib.major != mine.*lib.major)
+      return std::string("built against ") + lib.name + " " + std::to_string(stamp.*lib.major) +
+             ", but this roachrun uses " + lib.name + " " + std::to_string(mine.*lib.major) +
+             "; rebuild the plugin against " + lib.name + " " + std::to_string(mine.*lib.major) +
+             ", the version roachrun was built with";
   return {};
 }
 
@@ -55,7 +106,7 @@ bool PluginRegistry::load_library(const std::filesystem::path& path) {
     problems_.push_back({path, std::move(reason)});
     return false;
   };
-  if (std::string why = check_exports(path); !why.empty()) return problem(why);
+  if (std::string why = check_before_loading(path); !why.empty()) return problem(why);
 
   auto library = std::make_shared<LoadedLibrary>();
   try {
@@ -64,17 +115,8 @@ bool PluginRegistry::load_library(const std::filesystem::path& path) {
   } catch (const std::system_error& e) {
     return problem(std::string("failed to load: ") + e.what());
   }
-
-  const AbiStamp& stamp = library->lib.get_alias<const AbiStamp>("roachrun_plugin_abi");
-  const AbiStamp mine = current_abi_stamp();
-  if (stamp.magic != kAbiMagic) return problem("corrupt ABI stamp; rebuild the plugin");
-  if (stamp.sdk_major != mine.sdk_major)
-    return problem("built against roachrun SDK " + abi_text(stamp.sdk_major, stamp.sdk_minor) +
-                   ", but this roachrun provides SDK " + abi_text(mine.sdk_major, mine.sdk_minor) +
-                   "; rebuild the plugin against this roachrun's headers");
-  if (stamp.cxx11_abi != mine.cxx11_abi)
-    return problem("built with a different C++ standard library ABI (_GLIBCXX_USE_CXX11_ABI=" +
-                   std::to_string(stamp.cxx11_abi) + ", roachrun uses " + std::to_string(mine.cxx11_abi) + ")");
+  if (std::string why = check_stamp(&library->lib.get_alias<const AbiStamp>("roachrun_plugin_abi")); !why.empty())
+    return problem(why);
 
   PluginInfo info;
   try {

@@ -1,8 +1,11 @@
 // Finds, loads and keeps the plugin libraries, and answers "which StepType is bank.transfer?".
 //
-// A library is read before any of its code runs (it must export the roachrun ABI alias), then
-// loaded, its ABI stamp checked, and only then its factory called. A library that fails any of
-// this is recorded as a problem with its path and the reason, and the others still load.
+// A library's file is read before any of its code runs: its dynamic symbol table must export the
+// roachrun aliases, and the SDK soname it links must be this SDK's major (engine/elf_dynamic.hpp;
+// what the loader reads, so stripped plugins pass). Then it is loaded, its ABI stamp checked (SDK
+// major, C++ ABI, the fmt/spdlog/nlohmann-json majors), and only then its factory called. A library
+// that fails any of this is recorded as a problem with its path and the reason, and the others
+// still load.
 #pragma once
 
 #include <filesystem>
