@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
+#include <fstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/local_server.hpp"
 #include "support/command.hpp"
+#include "support/local_server_gone.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 
@@ -146,11 +149,7 @@ TEST(ExitCodes, CtrlCStopsTheRunAndRemovesTheLocalServer) {
   EXPECT_LT(took, std::chrono::seconds(10)) << "Ctrl-C must cancel the running statement";
   EXPECT_NE(r.err.find("[2/2] sql.exec: skipped"), std::string::npos) << r.err;
 
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(ready on 127\.0\.0\.1:(\d+) \(data in ([^)]+)\))"))) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(m[2].str())) << "the server's directory must be removed: " << m[2];
-  std::string ping = "host=127.0.0.1 port=" + m[1].str() + " dbname=postgres user=root connect_timeout=2";
-  EXPECT_EQ(PQping(ping.c_str()), PQPING_NO_RESPONSE) << "the server must be stopped";
+  expect_local_server_gone(r.err);
 }
 
 TEST(ExitCodes, FailedStepStillStopsTheLocalServer) {
@@ -159,9 +158,57 @@ TEST(ExitCodes, FailedStepStillStopsTheLocalServer) {
   auto r = roachrun({"run", file});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("42P01"), std::string::npos) << r.err;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(\(data in ([^)]+)\))"))) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(m[1].str()));
+  expect_local_server_gone(r.err);
+}
+
+// A report path whose parent is a regular file: no one can create it, not even root.
+std::string unwritable_report(const TempDir& dir, const std::string& format) {
+  dir.write("not-a-directory", "");
+  return format + "=" + (dir.path() / "not-a-directory" / ("report." + format)).string();
+}
+
+TEST(ExitCodes, ReportThatCannotBeWrittenAfterAPassingRunExitsFour) {
+  TempDir dir;
+  auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - sql.query: SELECT 'one'\n");
+  const auto json = dir.path() / "written/report.json";
+  auto r = roachrun({"run", file, "--target", TestServer::get().url(), "--report", unwritable_report(dir, "junit"),
+                     "--report", "json=" + json.string()});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(r.out, "['one']\n") << "the run happened";
+  EXPECT_NE(r.err.find("cannot write report " + (dir.path() / "not-a-directory/report.junit").string()),
+            std::string::npos)
+      << r.err;
+  // The other report is still written, and records the run's own outcome.
+  std::ifstream in(json);
+  ASSERT_TRUE(in) << json;
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["scenarios"][0]["status"], "passed");
+}
+
+TEST(ExitCodes, ReportThatCannotBeWrittenKeepsAFailedStepsExitOne) {
+  TempDir dir;
+  auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - sql.exec: SELECT 1/0\n");
+  auto r = roachrun({"run", file, "--target", TestServer::get().url(), "--report", unwritable_report(dir, "json")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("22012"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot write report"), std::string::npos) << r.err;
+}
+
+TEST(ExitCodes, ReportThatCannotBeWrittenKeepsTheInterruptedExit130) {
+  TempDir dir;
+  auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - name: Sleep\n    sql.exec: SELECT pg_sleep(60)\n");
+  RunningCommand run({"--log-level", "debug", "run", file, "--target", TestServer::get().url(), "--report",
+                      unwritable_report(dir, "junit")});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (run.err_so_far().find("[1/1] Sleep (sql.exec): running") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  run.signal(SIGINT);
+  auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("cannot write report"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,7 +1,13 @@
-// engine/exit_status.hpp and the SDK's error classes: every ErrorKind becomes exactly one exit
-// code, and each error carries what callers classify it by.
+// engine/exit_status.hpp, engine/caught_error.hpp and the SDK's error classes: every ErrorKind
+// becomes exactly one exit code, each error says its kind and type, and whatever is thrown is
+// described.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+#include <stdexcept>
+
+#include "engine/caught_error.hpp"
 #include "engine/exit_status.hpp"
 #include "roachrun/connection.hpp"
 #include "roachrun/error.hpp"
@@ -15,6 +21,8 @@ TEST(ExitStatus, EachKindMapsToItsCode) {
   EXPECT_EQ(exit_code_for(ErrorKind::plugin), 2);
   EXPECT_EQ(exit_code_for(ErrorKind::step), 1);
   EXPECT_EQ(exit_code_for(ErrorKind::connection), 3);
+  EXPECT_EQ(exit_code_for(ErrorKind::report), 4);
+  EXPECT_EQ(exit_code_for(ErrorKind::internal), 5);
   EXPECT_EQ(exit_code_for(ErrorKind::interrupted), 130);
 }
 
@@ -23,23 +31,122 @@ TEST(ExitStatus, NamedConstantsMatchTheDocumentedNumbers) {
   EXPECT_EQ(kExitStepFailed, 1);
   EXPECT_EQ(kExitInvalid, 2);
   EXPECT_EQ(kExitUnreachable, 3);
+  EXPECT_EQ(kExitReportNotWritten, 4);
+  EXPECT_EQ(kExitInternal, 5);
   EXPECT_EQ(kExitInterrupted, 130);
 }
 
-TEST(ExitStatus, EachErrorClassHasItsKind) {
-  EXPECT_EQ(UsageError("x").kind(), ErrorKind::usage);
-  EXPECT_EQ(ValidationError(SourceLocation{"f.yaml", 1, 2}, "x").kind(), ErrorKind::validation);
-  EXPECT_EQ(ParamError("p", "x").kind(), ErrorKind::validation);
-  EXPECT_EQ(PluginError("x").kind(), ErrorKind::plugin);
-  EXPECT_EQ(StepError("x").kind(), ErrorKind::step);
-  EXPECT_EQ(DbError("23505", "dup", "").kind(), ErrorKind::step);
-  EXPECT_EQ(RetriesExhausted(4, DbError("40001", "restart", "")).kind(), ErrorKind::step);
-  EXPECT_EQ(ConnectError("h:1", "x").kind(), ErrorKind::connection);
-  EXPECT_EQ(Interrupted().kind(), ErrorKind::interrupted);
+// The table is the one place: every kind has exactly one row, and a code is shared only by the
+// three kinds that all mean "nothing ran".
+TEST(ExitStatus, TheTableHasEveryKindOnceAndNoCodeMeansTwoThings) {
+  const ErrorKind all[] = {ErrorKind::usage,      ErrorKind::validation, ErrorKind::plugin,
+                           ErrorKind::step,       ErrorKind::connection, ErrorKind::interrupted,
+                           ErrorKind::report,     ErrorKind::internal};
+  EXPECT_EQ(kExitCodes.size(), std::size(all));
+  for (ErrorKind kind : all)
+    EXPECT_EQ(std::count_if(kExitCodes.begin(), kExitCodes.end(), [&](const ExitCodeRow& r) { return r.kind == kind; }),
+              1)
+        << static_cast<int>(kind);
+  const auto nothing_ran = [](ErrorKind k) {
+    return k == ErrorKind::usage || k == ErrorKind::validation || k == ErrorKind::plugin;
+  };
+  for (const ExitCodeRow& row : kExitCodes) {
+    EXPECT_NE(row.code, kExitOk);
+    for (const ExitCodeRow& other : kExitCodes) {
+      if (row.kind == other.kind || (nothing_ran(row.kind) && nothing_ran(other.kind))) continue;
+      EXPECT_NE(row.code, other.code) << static_cast<int>(row.kind) << " and " << static_cast<int>(other.kind);
+    }
+  }
+  EXPECT_EQ(exit_code_for(static_cast<ErrorKind>(99)), kExitInternal);
+}
+
+TEST(ExitStatus, AnUnwrittenReportFailsOnlyARunThatPassed) {
+  EXPECT_EQ(exit_code_with_reports(kExitOk, true), kExitOk);
+  EXPECT_EQ(exit_code_with_reports(kExitOk, false), kExitReportNotWritten);
+  for (ExitCode run : {kExitStepFailed, kExitInvalid, kExitUnreachable, kExitInternal, kExitInterrupted}) {
+    EXPECT_EQ(exit_code_with_reports(run, true), run);
+    EXPECT_EQ(exit_code_with_reports(run, false), run) << "the run's own outcome comes first";
+  }
+}
+
+TEST(ExitStatus, EachErrorClassSaysItsKindAndType) {
+  struct Case {
+    const Error& error;
+    ErrorKind kind;
+    const char* type;
+  };
+  const UsageError usage("x");
+  const ValidationError validation(SourceLocation{"f.yaml", 1, 2}, "x");
+  const ParamError param("p", "x");
+  const PluginError plugin("x");
+  const StepError step("x");
+  const DbError db("23505", "dup", "");
+  const RetriesExhausted exhausted(4, DbError("40001", "restart", ""));
+  const AmbiguousCommit ambiguous(1, DbError("40003", "ambiguous", ""));
+  const ConnectError connect("h:1", "x");
+  const Interrupted interrupted;
+  for (const Case& c : {Case{usage, ErrorKind::usage, "UsageError"},
+                        Case{validation, ErrorKind::validation, "ValidationError"},
+                        Case{param, ErrorKind::validation, "ParamError"},
+                        Case{plugin, ErrorKind::plugin, "PluginError"},
+                        Case{step, ErrorKind::step, "StepError"},
+                        Case{db, ErrorKind::step, "DbError"},
+                        Case{exhausted, ErrorKind::step, "RetriesExhausted"},
+                        Case{ambiguous, ErrorKind::step, "AmbiguousCommit"},
+                        Case{connect, ErrorKind::connection, "ConnectError"},
+                        Case{interrupted, ErrorKind::interrupted, "Interrupted"}}) {
+    EXPECT_EQ(c.error.kind(), c.kind) << c.type;
+    EXPECT_EQ(c.error.type_name(), c.type);
+  }
 
   EXPECT_EQ(exit_code_for(DbError("23505", "dup", "").kind()), kExitStepFailed);
   EXPECT_EQ(exit_code_for(ConnectError("h:1", "x").kind()), kExitUnreachable);
   EXPECT_EQ(exit_code_for(Interrupted().kind()), kExitInterrupted);
+}
+
+// A class outside the SDK (a plugin's, the core's) says both itself; nothing else must change.
+TEST(ExitStatus, ANewErrorClassNeedsNoChangeElsewhere) {
+  class QuotaExceeded : public StepError {
+   public:
+    using StepError::StepError;
+    std::string_view type_name() const noexcept override { return "QuotaExceeded"; }
+  };
+  try {
+    throw QuotaExceeded("over quota");
+  } catch (...) {
+    const CaughtError caught = describe_current_exception();
+    EXPECT_EQ(caught.kind, ErrorKind::step);
+    EXPECT_EQ(caught.type, "QuotaExceeded");
+    EXPECT_EQ(caught.message, "over quota");
+  }
+}
+
+TEST(ExitStatus, WhateverWasThrownIsDescribed) {
+  try {
+    throw DbError("22012", "division by zero", "");
+  } catch (...) {
+    const CaughtError caught = describe_current_exception();
+    EXPECT_EQ(caught.type, "DbError");
+    EXPECT_EQ(caught.sqlstate, "22012");
+  }
+  try {
+    throw std::out_of_range("index 7");
+  } catch (...) {
+    const CaughtError caught = describe_current_exception();
+    EXPECT_FALSE(caught.kind);
+    EXPECT_EQ(caught.type, "std::out_of_range");
+    EXPECT_EQ(unexpected_exception_text(caught, "in x"), "unexpected exception in x: std::out_of_range: index 7");
+  }
+  try {
+    throw 42;
+  } catch (...) {
+    const CaughtError caught = describe_current_exception();
+    EXPECT_FALSE(caught.kind);
+    EXPECT_FALSE(caught.std_exception);
+    EXPECT_EQ(caught.type, "int");
+    EXPECT_EQ(unexpected_exception_text(caught, "in x"),
+              "unexpected exception in x: int, not derived from std::exception");
+  }
 }
 
 TEST(ExitStatus, DbErrorCarriesSqlstateAndServerMessage) {

@@ -31,7 +31,7 @@ RunRecord sample() {
   a.steps.push_back(step(1, "ok", StepStatus::passed));
   auto failed = step(2, "fails", StepStatus::failed);
   failed.error_kind = ErrorKind::step;
-  failed.error_class = "DbError";
+  failed.error_type = "DbError";
   failed.sqlstate = "23505";
   failed.message = "duplicate key <x> & \"y\"\nDETAIL: line two\x01 bad \xff byte";
   failed.transactions = {4, 3, std::chrono::milliseconds(1234)};
@@ -40,20 +40,20 @@ RunRecord sample() {
   auto skipped = step(3, "later", StepStatus::skipped);
   skipped.skip_reason = "an earlier step failed";
   a.steps.push_back(skipped);
-  a.exit_code = 1;
+  a.exit_code = kExitStepFailed;
   record.scenarios.push_back(a);
   ScenarioOutcome b;
   b.file = "b.yaml";
   b.name = "b";
   auto conn = step(1, "connects", StepStatus::failed);
   conn.error_kind = ErrorKind::connection;
-  conn.error_class = "ConnectError";
+  conn.error_type = "ConnectError";
   conn.message = "refused";
   b.steps.push_back(conn);
-  b.exit_code = 3;
+  b.exit_code = kExitUnreachable;
   record.scenarios.push_back(b);
   record.invalid.push_back({"c.yaml", {"c.yaml:1:1: one", "c.yaml:2:1: two"}});
-  record.exit_code = 1;
+  record.exit_code = kExitStepFailed;
   return record;
 }
 
@@ -111,7 +111,8 @@ TEST(JsonReport, Schema) {
   EXPECT_EQ(f["retries"], 3);
   EXPECT_EQ(f["backoff_ms"], 1234);
   EXPECT_EQ(f["duration_ms"], 1500);
-  EXPECT_EQ(f["error"]["class"], "DbError");
+  EXPECT_EQ(f["error"]["type"], "DbError");
+  EXPECT_EQ(f["error"]["class"], "DbError") << "the deprecated alias of \"type\" stays";
   EXPECT_EQ(f["error"]["sqlstate"], "23505");
   EXPECT_EQ(a["steps"][2]["skip_reason"], "an earlier step failed");
   EXPECT_TRUE(j["scenarios"][2]["steps"][0]["error"]["sqlstate"].is_null());

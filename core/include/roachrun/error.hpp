@@ -3,16 +3,22 @@
 //
 // Plugins throw these (never anything else on purpose) from a step's run(); the core catches them
 // at the step boundary, so no exception object outlives the plugin library that threw it.
+//
+// Each class says what it is itself, through two virtuals: its kind() and its type_name() (the
+// error type reports show). The core never lists the classes; a new one overrides type_name(),
+// and kind() unless its base's is right.
 #pragma once
 
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "roachrun/export.hpp"
 
 namespace roachrun {
 
+// What kind of failure an error is; the core maps each kind to one exit code (see the README).
 enum class ErrorKind {
   usage,        // bad command line                                   -> exit 2
   validation,   // invalid scenario: nothing ran                      -> exit 2
@@ -20,16 +26,21 @@ enum class ErrorKind {
   step,         // a step failed (database error, failed expectation) -> exit 1
   connection,   // the target could not be reached or refused us      -> exit 3
   interrupted,  // Ctrl-C / SIGTERM                                   -> exit 130
+  // Outcomes only the core produces; no SDK class has them, and a plugin never needs them.
+  report,       // a report could not be written after the run        -> exit 4
+  internal,     // a bug in roachrun: an unexpected exception outside any step -> exit 5
 };
 
 class ROACHRUN_API Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message);
   ~Error() override;
-  ErrorKind kind() const noexcept { return kind_; }
+  // The kind of failure: decides the exit code.
+  virtual ErrorKind kind() const noexcept = 0;
+  // The class's name as reports show it ("DbError", "RetriesExhausted"): the error type.
+  virtual std::string_view type_name() const noexcept = 0;
 
- private:
-  ErrorKind kind_;
+ protected:
+  explicit Error(const std::string& message);
 };
 
 // A position in a scenario file; line and column are 1-based (0 when unknown).
@@ -46,6 +57,8 @@ class ROACHRUN_API ValidationError : public Error {
  public:
   ValidationError(SourceLocation where, const std::string& message);
   ~ValidationError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
   const SourceLocation& where() const noexcept { return where_; }
   const std::string& message() const noexcept { return message_; }
 
@@ -60,6 +73,8 @@ class ROACHRUN_API ParamError : public Error {
  public:
   ParamError(std::string param, const std::string& message);
   ~ParamError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
   const std::string& param() const noexcept { return param_; }
 
  private:
@@ -70,12 +85,16 @@ class ROACHRUN_API UsageError : public Error {
  public:
   explicit UsageError(const std::string& message);
   ~UsageError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
 };
 
 class ROACHRUN_API PluginError : public Error {
  public:
   explicit PluginError(const std::string& message);
   ~PluginError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
 };
 
 // A step could not do what it was asked (insufficient funds, an expectation not met...).
@@ -83,6 +102,8 @@ class ROACHRUN_API StepError : public Error {
  public:
   explicit StepError(const std::string& message);
   ~StepError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
 };
 
 // The server answered a statement with an error. Carries the SQLSTATE so retry logic and
@@ -91,6 +112,7 @@ class ROACHRUN_API DbError : public StepError {
  public:
   DbError(std::string sqlstate, std::string server_message, const std::string& context);
   ~DbError() override;
+  std::string_view type_name() const noexcept override;
   const std::string& sqlstate() const noexcept { return sqlstate_; }
   const std::string& server_message() const noexcept { return server_message_; }
 
@@ -105,16 +127,17 @@ class ROACHRUN_API DbError : public StepError {
 };
 
 // The retry helper gave up. what() says how many attempts were made, why it stopped (retries or
-// time budget), and the last error: its class, SQLSTATE and the server's message:
+// time budget), and the last error: its disposition, SQLSTATE and the server's message:
 //   transaction did not succeed after 4 attempts (3 retries); retries exhausted; last error
 //   (retryable): forced retry (SQLSTATE 40001)
 class ROACHRUN_API RetriesExhausted : public DbError {
  public:
-  // `error_class`: what the last error was ("retryable", "connection lost", ...); `limit`: what
-  // ran out, when it is not max_retries (e.g. "within its time budget of 500 ms").
-  RetriesExhausted(int attempts, const DbError& last, const std::string& error_class = "retryable",
+  // `disposition`: what the retry engine made of the last error ("retryable", "connection lost",
+  // ...); `limit`: what ran out, when it is not max_retries (e.g. "within its time budget of 500 ms").
+  RetriesExhausted(int attempts, const DbError& last, const std::string& disposition = "retryable",
                    const std::string& limit = {});
   ~RetriesExhausted() override;
+  std::string_view type_name() const noexcept override;
   int attempts() const noexcept { return attempts_; }
 
  private:
@@ -123,12 +146,13 @@ class ROACHRUN_API RetriesExhausted : public DbError {
 
 // The transaction's outcome is unknown: 40003 (statement completion unknown), or the connection
 // was lost while COMMIT was in flight, and nothing could tell whether it committed. Never retried
-// blindly (it might apply twice). Kind step (exit 1). what() names the class (ambiguous), the
+// blindly (it might apply twice). Kind step (exit 1). what() names the disposition (ambiguous), the
 // SQLSTATE, the server's message, the attempts, and `advice` when given.
 class ROACHRUN_API AmbiguousCommit : public DbError {
  public:
   AmbiguousCommit(int attempts, const DbError& last, const std::string& advice = {});
   ~AmbiguousCommit() override;
+  std::string_view type_name() const noexcept override;
   int attempts() const noexcept { return attempts_; }
 
  private:
@@ -140,6 +164,8 @@ class ROACHRUN_API ConnectError : public Error {
  public:
   ConnectError(std::string endpoint, const std::string& message);
   ~ConnectError() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
   const std::string& endpoint() const noexcept { return endpoint_; }
 
  private:
@@ -150,6 +176,8 @@ class ROACHRUN_API Interrupted : public Error {
  public:
   Interrupted();
   ~Interrupted() override;
+  ErrorKind kind() const noexcept override;
+  std::string_view type_name() const noexcept override;
 };
 
 }  // namespace roachrun

@@ -19,15 +19,22 @@
 //   - keep references to the context, its connections or its parameters after run() returns,
 //     or leave threads running: the library may be unloaded once the run is over;
 //   - call exit(), install signal handlers, or change the process (cwd, environment, locale);
-//   - throw anything but a roachrun::Error subclass on purpose (other exceptions are reported
-//     as "unexpected error" and still fail the step).
+//   - throw anything but a roachrun::Error subclass on purpose. Whatever else escapes run() (a
+//     std::exception, or even `throw 42;`) is caught all the same and fails the step (exit 1)
+//     with "unexpected exception from plugin 'P' in step N 'NAME' (P.step): TYPE..."; the run
+//     still skips the rest, writes its reports and removes the local server.
 //
 // Errors: throw StepError (the step could not do what it was asked), let DbError/ConnectError
 // from a Connection through, or ParamError from StepType::check at validation time. The core
-// catches them at the step boundary, marks the step failed, reports its message (with known
-// secrets masked), its SQLSTATE for a DbError, and skips the rest. On Ctrl-C, in-flight
-// statements are cancelled (a DbError 57014 surfaces) and interrupted() becomes true: a long
-// step polls it and returns early.
+// catches everything at the step boundary, marks the step failed, reports its message (with known
+// secrets masked), its error type (Error::type_name) and its SQLSTATE for a DbError, and skips the
+// rest. The exit code follows the error's kind: 3 for a ConnectError, 130 once interrupted, else
+// 1 -- also for a ParamError or another "nothing ran" kind thrown by run(), since by then the run
+// has started. No exception object outlives the catch, so none outlives its plugin. The boundary
+// is the main thread's: an exception escaping a thread the step started ends the process, so a
+// step catches in its threads and rethrows on the main thread (std::exception_ptr). On Ctrl-C,
+// in-flight statements are cancelled (a DbError 57014 surfaces) and interrupted() becomes true: a
+// long step polls it and returns early.
 #pragma once
 
 #include <atomic>
@@ -113,7 +120,8 @@ struct StepType {
   // Runs the step. Throws a roachrun::Error subclass on failure (StepError, DbError, ...).
   std::function<void(StepContext&, const Params&)> run;
   // Optional checks across parameters, run at validation time before any step runs; throws
-  // ParamError naming the offending parameter. Must not touch a database.
+  // ParamError naming the offending parameter. Anything else it throws makes the step invalid
+  // too (exit 2, the plugin named), never ends the process. Must not touch a database.
   std::function<void(const Params&)> check;
 };
 

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/caught_error.hpp"
 #include "engine/exit_status.hpp"
 #include "engine/logging.hpp"
 #include "engine/plugin_registry.hpp"
@@ -90,7 +91,7 @@ std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry&
   return plans;
 }
 
-int command_validate(const Options& options, spdlog::logger& log) {
+ExitCode command_validate(const Options& options, spdlog::logger& log) {
   PluginRegistry registry;
   load_plugins(registry, options, log);
   report_problems(registry, log);
@@ -118,7 +119,7 @@ void print_plan(const ScenarioPlan& plan, const std::string& target_url) {
   }
 }
 
-int command_run(const Options& options, spdlog::logger& log, RunRecord& record) {
+ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& record) {
   Interrupts& interrupts = Interrupts::install();
   PluginRegistry registry;
   load_plugins(registry, options, log);
@@ -179,7 +180,7 @@ void print_param(const ParamSpec& p) {
   std::cout << "      " << p.name << " (" << info << ")" << (p.doc.empty() ? "" : ": " + p.doc) << "\n";
 }
 
-int command_plugins(const Options& options, spdlog::logger& log) {
+ExitCode command_plugins(const Options& options, spdlog::logger& log) {
   PluginRegistry registry;
   load_plugins(registry, options, log);
   for (const auto& plugin : registry.plugins()) {
@@ -196,7 +197,7 @@ int command_plugins(const Options& options, spdlog::logger& log) {
   }
   for (const auto& p : registry.problems())
     std::cout << "not loaded: " << p.path.string() << ": " << p.reason << "\n";
-  return registry.problems().empty() ? kExitOk : kExitInvalid;
+  return registry.problems().empty() ? kExitOk : exit_code_for(ErrorKind::plugin);
 }
 
 }  // namespace
@@ -236,7 +237,7 @@ int cli_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help/version to stdout, errors to stderr
-    return code == 0 ? kExitOk : kExitInvalid;
+    return code == 0 ? kExitOk : exit_code_for(ErrorKind::usage);
   }
 
   std::shared_ptr<spdlog::logger> log;
@@ -244,7 +245,7 @@ int cli_main(int argc, char** argv) {
     log = make_stderr_logger(options.quiet ? "error" : options.log_level);
   } catch (const Error& e) {
     std::cerr << "roachrun: " << e.what() << "\n";
-    return kExitInvalid;
+    return exit_code_for(e.kind());
   }
 
   // Library code without a logger of its own (libpq notices) logs through the default one.
@@ -254,7 +255,7 @@ int cli_main(int argc, char** argv) {
 
   RunRecord record;
   const auto start = std::chrono::steady_clock::now();
-  const int code = [&] {
+  const ExitCode code = [&]() -> ExitCode {
     try {
       for (const auto& spec : options.reports) options.report_specs.push_back(parse_report_spec(spec));
       if (run->parsed()) return command_run(options, *log, record);
@@ -262,23 +263,25 @@ int cli_main(int argc, char** argv) {
       return command_plugins(options, *log);
     } catch (const ValidationError& e) {
       std::cerr << redactor().redact(e.message()) << "\n";
-      return static_cast<int>(kExitInvalid);
+      return exit_code_for(e.kind());
     } catch (const Error& e) {
       log->error("{}", e.what());
       if (record.invalid.empty()) record.error = redactor().redact(e.what());
-      return static_cast<int>(exit_code_for(e.kind()));
-    } catch (const std::exception& e) {
-      log->critical("internal error: {}", e.what());
-      record.error = redactor().redact(std::string("internal error: ") + e.what());
-      return static_cast<int>(kExitStepFailed);
+      return exit_code_for(e.kind());
+    } catch (...) {
+      // A bug in roachrun (steps catch their own): still unwinds, so the local server is removed
+      // and the reports are written.
+      const CaughtError caught = describe_current_exception();
+      const std::string message = redactor().redact("internal error: " + unexpected_exception_text(caught, "in roachrun"));
+      log->critical("{}", message);
+      record.error = message;
+      return exit_code_for(ErrorKind::internal);
     }
   }();
   if (!run->parsed() || options.report_specs.empty()) return code;
   record.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   record.exit_code = code;
-  // A report that cannot be written fails a run that otherwise passed.
-  if (!write_reports(options.report_specs, record, *log) && code == kExitOk) return kExitInvalid;
-  return code;
+  return exit_code_with_reports(code, write_reports(options.report_specs, record, *log));
 }
 
 }  // namespace roachrun

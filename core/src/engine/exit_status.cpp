@@ -3,15 +3,13 @@
 namespace roachrun {
 
 ExitCode exit_code_for(ErrorKind kind) noexcept {
-  switch (kind) {
-    case ErrorKind::usage:
-    case ErrorKind::validation:
-    case ErrorKind::plugin: return kExitInvalid;
-    case ErrorKind::step: return kExitStepFailed;
-    case ErrorKind::connection: return kExitUnreachable;
-    case ErrorKind::interrupted: return kExitInterrupted;
-  }
-  return kExitStepFailed;
+  for (const ExitCodeRow& row : kExitCodes)
+    if (row.kind == kind) return row.code;
+  return kExitInternal;
+}
+
+ExitCode exit_code_with_reports(ExitCode run, bool reports_written) noexcept {
+  return run == kExitOk && !reports_written ? exit_code_for(ErrorKind::report) : run;
 }
 
 }  // namespace roachrun

@@ -81,7 +81,7 @@ StepStatus scenario_status(const ScenarioOutcome& outcome) {
     if (s.status == StepStatus::failed) return StepStatus::failed;
     passed = passed || s.status == StepStatus::passed;
   }
-  if (outcome.exit_code != 0) return StepStatus::failed;  // e.g. interrupted between two steps
+  if (outcome.exit_code != kExitOk) return StepStatus::failed;  // e.g. interrupted between two steps
   return passed ? StepStatus::passed : StepStatus::skipped;
 }
 

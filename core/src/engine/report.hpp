@@ -24,7 +24,7 @@ struct InvalidFile {
 struct RunRecord {
   std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
   std::chrono::milliseconds duration{0};
-  int exit_code = 0;
+  ExitCode exit_code = kExitOk;  // the run's, before the reports were written
   std::vector<ScenarioOutcome> scenarios;  // in the order of the command line
   std::vector<InvalidFile> invalid;
   std::string error;  // a failure outside any step (redacted), empty if none

@@ -22,7 +22,9 @@ Json step_json(const StepOutcome& step) {
   j["retries"] = step.transactions.retries;
   j["backoff_ms"] = step.transactions.backoff.count();
   if (step.status == StepStatus::failed) {
-    j["error"] = {{"class", step.error_class},
+    // "class" is the deprecated name of "type", kept so existing readers go on working.
+    j["error"] = {{"type", step.error_type},
+                  {"class", step.error_type},
                   {"sqlstate", step.sqlstate.empty() ? Json(nullptr) : Json(step.sqlstate)},
                   {"message", redactor().redact(step.message)}};
   } else {
@@ -43,7 +45,7 @@ Json json_report(const RunRecord& record) {
   j["sdk_version"] = std::to_string(ROACHRUN_SDK_VERSION_MAJOR) + "." + std::to_string(ROACHRUN_SDK_VERSION_MINOR);
   j["started_at"] = iso8601_utc(record.started_at);
   j["duration_ms"] = record.duration.count();
-  j["exit_code"] = record.exit_code;
+  j["exit_code"] = static_cast<int>(record.exit_code);
   j["error"] = record.error.empty() ? Json(nullptr) : Json(redact.redact(record.error));
   Json scenarios = Json::array();
   for (const auto& invalid : record.invalid) {

@@ -84,7 +84,7 @@ void write_step(std::ostream& out, const ScenarioOutcome& scenario, const StepOu
     const char* element = is_error(step) ? "error" : "failure";
     const std::string message = redact.redact(step.message);
     out << "      <" << element << attr("message", first_line(message))
-        << attr("type", step.sqlstate.empty() ? step.error_class : step.sqlstate) << ">" << xml_escape(message) << "</"
+        << attr("type", step.sqlstate.empty() ? step.error_type : step.sqlstate) << ">" << xml_escape(message) << "</"
         << element << ">\n";
   } else if (step.status == StepStatus::skipped) {
     out << "      <skipped" << attr("message", step.skip_reason) << "/>\n";

@@ -3,7 +3,7 @@
 //   <testsuites name="roachrun" tests= failures= errors= skipped= time= timestamp=>
 //     <testsuite name=SCENARIO file= tests= failures= errors= skipped= time= timestamp=>
 //       <testcase classname=SCENARIO name="N. step name" file= time=>
-//         <failure message= type=SQLSTATE-or-error-class>full message</failure>   a step failed
+//         <failure message= type=SQLSTATE-or-error-type>full message</failure>   a step failed
 //         <error message= type=>...</error>            could not connect, or interrupted
 //         <skipped message=reason/>                     not run
 //         <properties> step type, attempts, retries, backoff_ms </properties>

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/caught_error.hpp"
 #include "engine/connection_pool.hpp"
 #include "engine/exit_status.hpp"
 #include "engine/redact.hpp"
@@ -77,19 +78,36 @@ std::string stats_text(const TransactionStats& s) {
   return text;
 }
 
-// The most specific SDK error type of `e`, for reports.
-std::string error_class(const Error& e) {
-  if (dynamic_cast<const RetriesExhausted*>(&e)) return "RetriesExhausted";
-  if (dynamic_cast<const AmbiguousCommit*>(&e)) return "AmbiguousCommit";
-  if (dynamic_cast<const DbError*>(&e)) return "DbError";
-  if (dynamic_cast<const StepError*>(&e)) return "StepError";
-  if (dynamic_cast<const ConnectError*>(&e)) return "ConnectError";
-  if (dynamic_cast<const Interrupted*>(&e)) return "Interrupted";
-  if (dynamic_cast<const ParamError*>(&e)) return "ParamError";
-  if (dynamic_cast<const ValidationError*>(&e)) return "ValidationError";
-  if (dynamic_cast<const PluginError*>(&e)) return "PluginError";
-  if (dynamic_cast<const UsageError*>(&e)) return "UsageError";
-  return "Error";
+// Only the kinds a running step can have pass the step boundary: anything else a step throws (a
+// ParamError from run(), a ValidationError) fails just this step, with exit 1: the run had
+// started, so it must not exit 2, "nothing ran".
+ErrorKind kind_at_step_boundary(ErrorKind kind) {
+  return kind == ErrorKind::connection || kind == ErrorKind::interrupted ? kind : ErrorKind::step;
+}
+
+// Fills in the failure of `step` from what it threw. What is not a roachrun::Error (a plugin bug)
+// is named with the plugin and the step, so the user knows whom to tell.
+void record_failure(StepOutcome& result, const PlannedStep& step, const CaughtError& caught, bool interrupted) {
+  result.status = StepStatus::failed;
+  result.sqlstate = caught.sqlstate;
+  if (interrupted) {
+    // A statement cancelled by Ctrl-C surfaces as a DbError (57014): report the interruption.
+    const Interrupted stop;
+    result.error_kind = stop.kind();
+    result.error_type = stop.type_name();
+    result.message = stop.what();
+    return;
+  }
+  result.error_type = caught.type;
+  if (caught.kind) {
+    result.error_kind = kind_at_step_boundary(*caught.kind);
+    result.message = redactor().redact(caught.message);
+    return;
+  }
+  result.error_kind = ErrorKind::step;
+  result.message = redactor().redact(unexpected_exception_text(
+      caught, "from plugin '" + step.step->plugin + "' in step " + std::to_string(step.def->number) + " '" +
+                  step.def->name + "' (" + step.def->type + ")"));
 }
 
 StepOutcome outcome_head(const PlannedStep& step) {
@@ -149,19 +167,11 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
       out_.flush();
       if (interrupts_.flag()) throw Interrupted();
       result.status = StepStatus::passed;
-    } catch (const Error& e) {
+    } catch (...) {
+      // Everything a step throws stops here, whatever its type: the exception (maybe plugin code)
+      // is gone when this block ends, and the run goes on to write its reports and clean up.
       out_.flush();
-      result.status = StepStatus::failed;
-      // A statement cancelled by Ctrl-C surfaces as a DbError (57014): report the interruption.
-      result.error_kind = interrupts_.flag() ? ErrorKind::interrupted : e.kind();
-      result.error_class = interrupts_.flag() ? "Interrupted" : error_class(e);
-      result.message = interrupts_.flag() ? "interrupted" : redactor().redact(e.what());
-      if (const auto* db = dynamic_cast<const DbError*>(&e)) result.sqlstate = db->sqlstate();
-    } catch (const std::exception& e) {
-      result.status = StepStatus::failed;
-      result.error_kind = ErrorKind::step;
-      result.error_class = "std::exception";
-      result.message = redactor().redact(std::string("unexpected error: ") + e.what());
+      record_failure(result, step, describe_current_exception(), interrupts_.flag());
     }
     result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
     if (result.status == StepStatus::passed) {
@@ -175,7 +185,7 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
     outcome.steps.push_back(std::move(result));
   }
   outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - scenario_start);
-  if (outcome.exit_code == 0 && interrupts_.flag()) outcome.exit_code = kExitInterrupted;
+  if (outcome.exit_code == kExitOk && interrupts_.flag()) outcome.exit_code = exit_code_for(ErrorKind::interrupted);
   int passed = 0, selected = 0;
   for (const auto& s : plan.steps) selected += s.skip_reason.empty();
   for (const auto& s : outcome.steps) passed += s.status == StepStatus::passed;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/exit_status.hpp"
 #include "engine/scenario_validator.hpp"
 #include "engine/signals.hpp"
 #include "engine/target.hpp"
@@ -30,7 +31,9 @@ struct StepOutcome {
   std::chrono::milliseconds duration{0};
   TransactionStats transactions;  // summed over the step's transactions
   std::optional<ErrorKind> error_kind;
-  std::string error_class;  // the SDK error type: "DbError", "RetriesExhausted", "StepError", ...
+  // The error type: the SDK class ("DbError", "RetriesExhausted", "StepError", ...), or the C++
+  // type of anything else a plugin threw ("std::out_of_range", "int").
+  std::string error_type;
   std::string sqlstate;
   std::string message;      // with known secrets redacted
   std::string skip_reason;  // why a skipped step did not run
@@ -42,7 +45,7 @@ struct ScenarioOutcome {
   std::string name;
   std::vector<StepOutcome> steps;
   std::chrono::milliseconds duration{0};
-  int exit_code = 0;
+  ExitCode exit_code = kExitOk;
 };
 
 // The outcome of a scenario that never started (an earlier scenario failed, the run was

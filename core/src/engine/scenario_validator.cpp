@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "engine/caught_error.hpp"
 #include "engine/duration.hpp"
 #include "engine/retry_config.hpp"
 #include "engine/yaml_util.hpp"
@@ -197,7 +198,7 @@ Value converted_default(const ParamSpec& spec) {
 }  // namespace
 
 ScenarioInvalid::ScenarioInvalid(std::vector<ValidationError> errors)
-    : Error(ErrorKind::validation, join_errors(errors)), errors_(std::move(errors)) {}
+    : Error(join_errors(errors)), errors_(std::move(errors)) {}
 
 Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
                      const EnvLookup& env) {
@@ -273,6 +274,14 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
           registered->type.check(planned.params);
         } catch (const ParamError& e) {
           throw ValidationError(param_location(def, file, e.param()), step_label(def) + ": " + e.what());
+        } catch (const ValidationError&) {
+          throw;
+        } catch (...) {
+          // Plugin code: whatever else it throws makes this step invalid, and never ends the process.
+          const CaughtError caught = describe_current_exception();
+          const std::string where = "from plugin '" + registered->plugin + "' in its parameter check";
+          throw ValidationError(def.type_where, step_label(def) + ": " +
+                                                    (caught.kind ? caught.message : unexpected_exception_text(caught, where)));
         }
       }
     } catch (const ValidationError& e) {

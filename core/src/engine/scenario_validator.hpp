@@ -30,6 +30,8 @@ struct ScenarioPlan {
 class ScenarioInvalid : public Error {
  public:
   explicit ScenarioInvalid(std::vector<ValidationError> errors);
+  ErrorKind kind() const noexcept override { return ErrorKind::validation; }
+  std::string_view type_name() const noexcept override { return "ScenarioInvalid"; }
   const std::vector<ValidationError>& errors() const noexcept { return errors_; }
 
  private:
