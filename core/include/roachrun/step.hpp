@@ -25,9 +25,15 @@
 // Errors: throw StepError (the step could not do what it was asked), let DbError/ConnectError
 // from a Connection through, or ParamError from StepType::check at validation time. The core
 // catches them at the step boundary, marks the step failed, reports its message (with known
-// secrets masked), its SQLSTATE for a DbError, and skips the rest. On Ctrl-C, in-flight
-// statements are cancelled (a DbError 57014 surfaces) and interrupted() becomes true: a long
-// step polls it and returns early.
+// secrets masked), its SQLSTATE for a DbError, and skips the rest.
+//
+// Ctrl-C (or SIGTERM): interrupted() becomes true, then the statement in flight on every open
+// Connection is cancelled (a DbError 57014 surfaces) -- the context's, the ones a step opened
+// itself with Connection::open for its threads, and ones a retry made with reconnect(): every
+// Connection is registered while it is open. From then on Connection::open, open_database and
+// reconnect throw Interrupted, so no retry loop reconnects past it. A statement sent after the
+// interrupt is not cancelled: a long step polls interrupted() between statements and returns
+// early.
 #pragma once
 
 #include <atomic>
