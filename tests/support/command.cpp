@@ -108,6 +108,22 @@ CommandResult RunningCommand::wait() {
   return r;
 }
 
+bool RunningCommand::running() const {
+  if (waited_) return false;
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+}
+
+CommandResult RunningCommand::wait_for(std::chrono::milliseconds limit, bool* killed) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool kill_it = running();
+  if (kill_it) signal(SIGKILL);
+  if (killed) *killed = kill_it;
+  return wait();
+}
+
 CommandResult roachrun(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   return RunningCommand(args, env).wait();
 }

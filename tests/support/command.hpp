@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +34,12 @@ class RunningCommand {
   // stderr so far (for waiting until the process reaches some point).
   std::string err_so_far() const;
   CommandResult wait();
+  // Whether the process has not exited yet. It is only looked at (not collected), so pid()
+  // cannot be reused meanwhile.
+  bool running() const;
+  // wait(), but at most `limit`: a process still running then is killed (SIGKILL) and, if
+  // `killed` is given, *killed says so.
+  CommandResult wait_for(std::chrono::milliseconds limit, bool* killed = nullptr);
 
  private:
   void start(const std::string& program, const std::vector<std::string>& args,

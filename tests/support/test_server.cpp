@@ -68,6 +68,10 @@ spdlog::logger& TestServer::log() { return *state().logger; }
 
 std::string balances(const std::string& database) {
   Connection c = TestServer::get().connect("root", database);
+  return balances(c);
+}
+
+std::string balances(Connection& c) {
   Result r = c.exec_simple("SELECT id, balance FROM accounts ORDER BY id");
   std::string s;
   for (int i = 0; i < r.rows(); ++i) s += std::string(r.text(i, 0)) + "=" + std::string(r.text(i, 1)) + " ";

@@ -30,5 +30,7 @@ class TestServer {
 // The accounts table of `database` as "id=balance id=balance ", ordered by id: what the bank
 // tests compare before and after a step.
 std::string balances(const std::string& database);
+// The same, read on `conn` (e.g. inside its transaction).
+std::string balances(Connection& conn);
 
 }  // namespace roachrun::test

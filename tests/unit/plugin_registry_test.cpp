@@ -364,9 +364,9 @@ TEST_P(StrippedPlugin, LoadsAndRunsAStep) {
   ASSERT_TRUE(registry.load_library(path)) << registry.problems()[0].reason;
   auto echo = registry.find("fixture.echo");
   ASSERT_NE(echo, nullptr);
-  FakeContext ctx;
+  testing::FakeStepContext ctx;
   echo->type.run(ctx, Params(Value{{"text", "stripped"}, {"times", 1}}));
-  EXPECT_EQ(ctx.output(), "stripped\n");
+  EXPECT_EQ(ctx.printed(), "stripped\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Strip, StrippedPlugin, ::testing::Values("--strip-unneeded", "--strip-all"),

@@ -6,6 +6,13 @@
 // StepContext::connection_options). Errors are exceptions, never return codes: DbError for an
 // error reply (with its SQLSTATE), ConnectError when a connection cannot be made. Their messages
 // quote the server and never include a password.
+//
+// Ctrl-C reaches every Connection, however it was made (the core's, a step's own, a reconnect):
+// each registers its session for cancellation when it connects and deregisters when it closes.
+// On the first Ctrl-C/SIGTERM the statement in flight on every open session is cancelled (it
+// fails with DbError 57014), and from then on open(), open_database() and reconnect() throw
+// Interrupted, so no retry loop reconnects its way past Ctrl-C. A statement sent after the
+// interrupt is not cancelled: code that runs many poll StepContext::interrupted() between them.
 #pragma once
 
 #include <cstdint>
@@ -71,13 +78,18 @@ class ROACHRUN_API Result {
   std::unique_ptr<PGresult, Clear> res_;
 };
 
+class CancelEntry;  // a session's entry in the process's cancel registry (core/src/sdk)
+
 class ROACHRUN_API Connection {
  public:
   // Connects with libpq keywords/values (host, port, user, dbname, sslmode, ...). `label` names
   // the connection in errors and logs (e.g. "app"). Throws ConnectError, naming host:port, the
-  // user and the server's message, if the connection cannot be made.
+  // user and the server's message, if the connection cannot be made; Interrupted after Ctrl-C.
+  // Thread-safe (connections on many threads may open and close at once).
   static Connection open(std::vector<std::pair<std::string, std::string>> options, std::string label);
 
+  // A moved-from Connection holds no session. Assigning over a Connection and destroying one
+  // close its session and deregister it from cancellation.
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
@@ -130,9 +142,10 @@ class ROACHRUN_API Connection {
   const Dialect& dialect();
 
   // A new connection with the same settings but another database (e.g. to grant on a schema in
-  // a database the step's connection is not in).
+  // a database the step's connection is not in). Throws as open() does.
   Connection open_database(std::string_view database) const;
   // Drops and re-establishes the connection with the same settings (after a lost connection).
+  // Throws as open() does, leaving this connection as it was.
   void reconnect();
 
   bool in_transaction() const noexcept;  // PQtransactionStatus is in a block (or failed block)
@@ -148,12 +161,18 @@ class ROACHRUN_API Connection {
   struct Finish {
     void operator()(PGconn* c) const noexcept { PQfinish(c); }
   };
+  struct Deregister {
+    void operator()(CancelEntry* entry) const noexcept;
+  };
   Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
              std::string label);
   [[noreturn]] void throw_error(const PGresult* res, std::string_view sql) const;
   void check(const Result& res) const;  // throws DbError unless res is a success
 
   std::unique_ptr<PGconn, Finish> conn_;
+  // Registered as long as conn_ is open; a cancel request that races with closing is harmless
+  // (the registry's copy of the cancel key outlives the PGconn, the server ignores it).
+  std::unique_ptr<CancelEntry, Deregister> cancel_;
   std::vector<std::pair<std::string, std::string>> options_;
   std::string label_;
   std::optional<Dialect> dialect_;

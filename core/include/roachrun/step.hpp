@@ -32,9 +32,15 @@
 // 1 -- also for a ParamError or another "nothing ran" kind thrown by run(), since by then the run
 // has started. No exception object outlives the catch, so none outlives its plugin. The boundary
 // is the main thread's: an exception escaping a thread the step started ends the process, so a
-// step catches in its threads and rethrows on the main thread (std::exception_ptr). On Ctrl-C,
-// in-flight statements are cancelled (a DbError 57014 surfaces) and interrupted() becomes true: a
-// long step polls it and returns early.
+// step catches in its threads and rethrows on the main thread (std::exception_ptr).
+//
+// Ctrl-C (or SIGTERM): interrupted() becomes true, then the statement in flight on every open
+// Connection is cancelled (a DbError 57014 surfaces) -- the context's, the ones a step opened
+// itself with Connection::open for its threads, and ones a retry made with reconnect(): every
+// Connection is registered while it is open. From then on Connection::open, open_database and
+// reconnect throw Interrupted, so no retry loop reconnects past it. A statement sent after the
+// interrupt is not cancelled: a long step polls interrupted() between statements and returns
+// early.
 #pragma once
 
 #include <atomic>

@@ -144,7 +144,7 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
   const int total = static_cast<int>(plan.steps.size());
   log_.info("scenario {} ({}) on {}", plan.scenario.name, plan.scenario.file, target.describe());
 
-  ConnectionPool pool(plan.scenario, target, interrupts_, log_);
+  ConnectionPool pool(plan.scenario, target, log_);
   bool stopped = false;
   for (const PlannedStep& step : plan.steps) {
     StepOutcome result = outcome_head(step);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <thread>
 
+#include "sdk/cancel_registry.hpp"
+
 namespace roachrun {
 
 Interrupts& Interrupts::instance() {
@@ -45,25 +47,7 @@ Interrupts& Interrupts::install() {
 
 void Interrupts::interrupt() noexcept {
   interrupted_ = true;
-  std::lock_guard lock(mutex_);
-  char err[256];
-  for (auto& [token, cancel] : cancels_) PQcancel(cancel, err, sizeof err);
-}
-
-std::uint64_t Interrupts::add(PGconn* conn) {
-  PGcancel* cancel = PQgetCancel(conn);
-  std::lock_guard lock(mutex_);
-  std::uint64_t token = next_++;
-  if (cancel) cancels_[token] = cancel;
-  return token;
-}
-
-void Interrupts::remove(std::uint64_t token) noexcept {
-  std::lock_guard lock(mutex_);
-  if (auto it = cancels_.find(token); it != cancels_.end()) {
-    PQfreeCancel(it->second);
-    cancels_.erase(it);
-  }
+  cancel_all_connections();
 }
 
 }  // namespace roachrun

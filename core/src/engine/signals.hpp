@@ -1,14 +1,10 @@
-// Ctrl-C and SIGTERM: the first one sets the interrupted flag and cancels the statements in
-// flight, so the run unwinds normally (rolling back, stopping the local server, removing its
-// directory) and exits 130. A second one exits at once.
+// Ctrl-C and SIGTERM: the first one sets the interrupted flag and cancels the statement in flight
+// on every open Connection (the SDK's cancel registry: the core's, the steps' own, reconnected
+// ones), so the run unwinds normally (rolling back, stopping the local server, removing its
+// directory) and exits 130; connecting after it throws Interrupted. A second one exits at once.
 #pragma once
 
 #include <atomic>
-#include <cstdint>
-#include <mutex>
-#include <unordered_map>
-
-#include <libpq-fe.h>
 
 namespace roachrun {
 
@@ -22,18 +18,14 @@ class Interrupts {
   static Interrupts& instance();
 
   const std::atomic<bool>& flag() const noexcept { return interrupted_; }
-  void interrupt() noexcept;  // what a signal does; also for tests
-
-  // Statements on `conn` are cancelled on interrupt until remove() is called with the token.
-  std::uint64_t add(PGconn* conn);
-  void remove(std::uint64_t token) noexcept;
+  // What a signal does: sets flag(), then cancels every connection's statement (in that order,
+  // so whoever sees a statement fail with 57014 also sees the flag). Process-wide and for good:
+  // later connects throw Interrupted.
+  void interrupt() noexcept;
 
  private:
   Interrupts() = default;
   std::atomic<bool> interrupted_{false};
-  std::mutex mutex_;
-  std::unordered_map<std::uint64_t, PGcancel*> cancels_;
-  std::uint64_t next_ = 1;
 };
 
 }  // namespace roachrun

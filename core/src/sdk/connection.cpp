@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cancel_registry.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -115,13 +116,19 @@ std::int64_t Result::affected_rows() const noexcept {
 
 Connection::Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
                        std::string label)
-    : conn_(std::move(conn)), options_(std::move(options)), label_(std::move(label)) {}
+    : conn_(std::move(conn)),
+      cancel_(register_for_cancel(conn_.get())),  // throws Interrupted (and conn_ is finished) after Ctrl-C
+      options_(std::move(options)),
+      label_(std::move(label)) {}
+
+void Connection::Deregister::operator()(CancelEntry* entry) const noexcept { deregister_for_cancel(entry); }
 
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
 Connection Connection::open(std::vector<std::pair<std::string, std::string>> options, std::string label) {
+  throw_if_cancelled();  // before waiting on the network; the constructor checks again, atomically
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : options) {
     keys.push_back(k.c_str());

@@ -1,0 +1,47 @@
+// Ctrl-C for every Connection: the process's registry of open sessions. Every
+// roachrun::Connection registers its session when it connects and leaves when it closes
+// (connection.cpp), so no way of making one -- the core's pool, a step's own threads, the audit,
+// a reconnect inside the retry engine -- can forget it.
+//
+// One registry per process: it lives in libroachrun_sdk.so, which the host and every plugin
+// share. This header is not part of the plugin SDK (it is not installed): a plugin sees
+// cancellation only as StepContext::interrupted(), the DbError 57014 of a cancelled statement,
+// and the Interrupted thrown by a connect after Ctrl-C.
+#pragma once
+
+#include <cstddef>
+
+#include <libpq-fe.h>
+
+#include "roachrun/export.hpp"
+
+namespace roachrun {
+
+class CancelEntry;  // one registered session
+
+// Registers the open session `conn` for cancel_all_connections(). Throws Interrupted once
+// cancel_all_connections() has run: a session opened after Ctrl-C would run statements nothing
+// cancels any more, so it is refused. Thread-safe.
+CancelEntry* register_for_cancel(PGconn* conn);
+// Forgets `entry` (null: nothing). Safe while cancel_all_connections() runs on another thread:
+// a cancel request it is sending for this session still completes, and is harmless (the server
+// ignores a request for a session that has gone). Thread-safe.
+void deregister_for_cancel(CancelEntry* entry) noexcept;
+// Throws Interrupted if cancel_all_connections() has run: lets a connect fail before it waits on
+// the network. Thread-safe.
+void throw_if_cancelled();
+
+// HOST ONLY: the engine's Interrupts calls it on the first Ctrl-C/SIGTERM, after setting the
+// interrupted flag steps see. Sends a cancel request for the statement in flight on every
+// registered session, and makes every later connect throw Interrupted. Requests are sent outside
+// the registry's lock, so connections on other threads open and close meanwhile without waiting.
+// Returns how many requests were sent. Thread-safe; not async-signal-safe (call it from a
+// thread, as the signal thread does).
+ROACHRUN_API std::size_t cancel_all_connections() noexcept;
+
+// TESTS ONLY: how many sessions are registered now.
+ROACHRUN_API std::size_t registered_connections() noexcept;
+// TESTS ONLY: forgets that cancel_all_connections() ran, so a test process can connect again.
+ROACHRUN_API void reset_cancel_registry_for_tests() noexcept;
+
+}  // namespace roachrun
