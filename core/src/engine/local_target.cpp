@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/caught_error.hpp"
 #include "engine/local_target.hpp"
 #include "engine/plugin_registry.hpp"
 #include "engine/target.hpp"
@@ -73,8 +74,12 @@ class LocalTarget final : public Target {
   void create(const std::function<std::vector<fs::path>(const Request&)>& op, const Request& request) const {
     try {
       op(request);
-    } catch (const std::exception& e) {
-      throw ConnectError("local", "cannot prepare the secure local target: " + std::string(e.what()));
+    } catch (...) {
+      // Plugin code: whatever it throws (a StepError, or `throw 42;`) is named, never fatal.
+      const CaughtError caught = describe_current_exception();
+      throw ConnectError("local", "cannot prepare the secure local target: " +
+                                      (caught.message.empty() ? "the certificate authority threw " + caught.type
+                                                              : caught.message));
     }
   }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "engine/exit_status.hpp"
 #include "sdk/cancel_registry.hpp"
 
 namespace roachrun {
@@ -31,7 +32,7 @@ Interrupts& Interrupts::install() {
           const char msg[] = "roachrun: interrupted again; exiting without cleaning up\n";
           ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
           (void)ignored;
-          _exit(130);
+          _exit(kExitInterrupted);
         }
         const char msg[] = "roachrun: interrupted; rolling back and cleaning up (press Ctrl-C again to exit now)\n";
         ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);

@@ -75,16 +75,23 @@ double run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Cli
   return std::max(1e-9, std::chrono::duration<double>(threads.last_end() - start).count());
 }
 
-// The audit after the run. After a lost target it waits (up to 10 s) for the server to answer
-// again; if it does not, the audit says it could not run rather than guess.
+// The audit after the run, on the step's own connection (it sat idle during the run). After a
+// lost target it waits (up to 10 s) for the server to answer again; if it does not, the audit
+// says it could not run rather than guess. After Ctrl-C it does not run at all: its statements
+// could wait for locks the interrupt was meant to get away from, and no new connection may be
+// opened then; the summary says so and bank.audit checks later.
 AuditOutcome audit_after_run(roachrun::StepContext& ctx, const WorkloadConfig& config, const std::string& table,
                              const std::string& ledger) {
+  if (ctx.interrupted().load()) return {std::nullopt, "interrupted (bank.audit checks the accounts later)"};
   const auto give_up = clock::now() + std::chrono::seconds(10);
+  roachrun::Connection& conn = ctx.connection();
   for (;;) {
     try {
-      roachrun::Connection conn = roachrun::Connection::open(ctx.connection_options(""), "workload audit");
+      if (!conn.is_ok()) conn.reconnect();
       return {audit_accounts(conn, table, config.ledger ? ledger : std::string(), config.accounts, config.initial_balance),
               {}};
+    } catch (const roachrun::Interrupted&) {
+      return {std::nullopt, "interrupted (bank.audit checks the accounts later)"};
     } catch (const roachrun::ConnectError& e) {
       if (clock::now() >= give_up || ctx.interrupted().load()) return {std::nullopt, e.what()};
       ctx.log().warn("audit: cannot connect yet, retrying for up to 10 s: {}", e.what());
