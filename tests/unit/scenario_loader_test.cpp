@@ -552,13 +552,15 @@ TEST_F(ScenarioLoader, RetryBadDurations) {
 TEST_F(ScenarioLoader, RetryUnknownKey) {
   expect_error(lines({"scenario: x", "retry:", "  mex_retries: 3", "steps:", "  - fixture.nothing:"}), "t.yaml:3:3",
                {"unknown key 'mex_retries' in retry", "(did you mean 'max_retries'?)",
-                "expected max_retries, base_backoff, max_backoff, budget, seed, protocol or isolation"});
+                "expected max_retries, base_backoff, max_backoff, budget, reconnect_budget, seed, protocol or isolation"});
 }
 
 TEST_F(ScenarioLoader, RetryProtocolIsolationBudget) {
   Scenario s = load(lines({"scenario: x", "vars: {level: read_committed}",
-                           "retry: {protocol: savepoint, isolation: '${level}', budget: 1.5s}", "steps:",
-                           "  - fixture.nothing:"}));
+                           "retry: {protocol: savepoint, isolation: '${level}', budget: 1.5s, reconnect_budget: 2s}",
+                           "steps:", "  - fixture.nothing:"}));
+  EXPECT_EQ(s.retry.reconnect_budget, std::chrono::milliseconds(2000));
+  EXPECT_EQ(RetryPolicy{}.reconnect_budget, std::chrono::milliseconds(15'000)) << "rides through a restart";
   EXPECT_EQ(s.retry.protocol, RetryProtocol::savepoint);
   EXPECT_EQ(s.retry.isolation, Isolation::read_committed);
   EXPECT_EQ(s.retry.budget, std::optional<std::chrono::milliseconds>(1500));

@@ -167,6 +167,7 @@ class ROACHRUN_API Connection {
   Connection(std::unique_ptr<PGconn, Finish> conn, std::vector<std::pair<std::string, std::string>> options,
              std::string label);
   [[noreturn]] void throw_error(const PGresult* res, std::string_view sql) const;
+  [[noreturn]] void throw_lost_in_flight(const Result& first_error) const;
   void check(const Result& res) const;  // throws DbError unless res is a success
 
   std::unique_ptr<PGconn, Finish> conn_;

@@ -66,6 +66,11 @@ struct RetryPolicy {
   // Overall time for all attempts and sleeps, from the first BEGIN. Checked before each retry: a
   // retry whose backoff would end after the budget is not made (RetriesExhausted). Unset: no limit.
   std::optional<std::chrono::milliseconds> budget;
+  // How long a session lost during a run (a server restart, a node going away, a killed
+  // backend) is reconnected before the engine gives up with the ConnectError: tries back off from
+  // 50 ms to 1 s. Long enough by default to ride through a restart of a few seconds; zero: one
+  // try. Counted from the first failed try, apart from `budget`.
+  std::chrono::milliseconds reconnect_budget{15'000};
   RetryProtocol protocol = RetryProtocol::rollback;
   Isolation isolation = Isolation::serializable;
 };
@@ -209,7 +214,10 @@ class ROACHRUN_API StatementStrategy : public AttemptStrategy {
 // result the strategy cannot resolve throws AmbiguousCommit. A final DbError is rethrown naming
 // the attempt; anything else (StepError, Interrupted, ...) is rethrown unchanged after abandon().
 // `conn` is reconnected in place when it was lost (strategy.new_session() follows), also before
-// the first attempt. Backoff sleeps end early, with Interrupted, when hooks.interrupted is set.
+// the first attempt, retrying a refused reconnect within policy.reconnect_budget; an outage is
+// logged once however many connections wait for it (warn when it starts, info with its length
+// when the target is back). Backoff and reconnect sleeps end early, with Interrupted, when
+// hooks.interrupted is set.
 // policy.protocol and policy.isolation are the strategy's business, not the engine's.
 ROACHRUN_API TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const RetryPolicy& policy,
                                            const RetryHooks& hooks = {});

@@ -62,13 +62,14 @@ RetryPolicy parse_retry_policy(const YAML::Node& node, RetryPolicy base, const s
     throw ValidationError(yaml::location(file, node), "retry must be a mapping like {max_retries: 3}, got " +
                                                           yaml::describe(node));
   static const std::vector<std::string> known = {"max_retries", "base_backoff", "max_backoff", "budget",
-                                                  "seed",        "protocol",     "isolation"};
+                                                  "reconnect_budget", "seed", "protocol", "isolation"};
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
     if (key == "max_retries") base.max_retries = static_cast<int>(integer_of(kv.second, key, 0, file, vars, env));
     else if (key == "base_backoff") base.base_backoff = duration_of(kv.second, key, file, vars, env);
     else if (key == "max_backoff") base.max_backoff = duration_of(kv.second, key, file, vars, env);
     else if (key == "budget") base.budget = duration_of(kv.second, key, file, vars, env);
+    else if (key == "reconnect_budget") base.reconnect_budget = duration_of(kv.second, key, file, vars, env);
     else if (key == "seed") base.seed = static_cast<std::uint64_t>(integer_of(kv.second, key, 0, file, vars, env));
     else if (key == "protocol")
       base.protocol = choice_of<RetryProtocol>(
@@ -84,7 +85,8 @@ RetryPolicy parse_retry_policy(const YAML::Node& node, RetryPolicy base, const s
     else
       throw ValidationError(yaml::location(file, kv.first),
                             "unknown key '" + key + "' in retry" + yaml::suggestion_suffix(key, known) +
-                                "; expected max_retries, base_backoff, max_backoff, budget, seed, protocol or isolation");
+                                "; expected max_retries, base_backoff, max_backoff, budget, reconnect_budget, seed, protocol or "
+                                "isolation");
   }
   return base;
 }

@@ -64,6 +64,15 @@ std::string advice_for(const std::string& message) {
   return {};
 }
 
+// libpq's own words for a connection that went away, when it gives no SQLSTATE.
+bool looks_lost(const std::string& message) {
+  for (const char* text : {"server closed the connection", "no connection to the server", "could not send data",
+                           "could not receive data", "SSL SYSCALL error", "SSL connection has been closed",
+                           "connection was lost"})
+    if (message.find(text) != std::string::npos) return true;
+  return message.empty();
+}
+
 // Server notices ("relation ... already exists, skipping") are diagnostics, not step output:
 // they go to the log at debug level instead of libpq's default, stderr, which -q could not
 // silence.
@@ -162,8 +171,10 @@ void Connection::throw_error(const PGresult* res, std::string_view sql) const {
   }
   std::string sqlstate = state ? state : "";
   // libpq reports a dropped socket without a SQLSTATE; give it the standard one so callers can
-  // classify it like any other connection failure.
-  if (sqlstate.empty() && PQstatus(conn_.get()) == CONNECTION_BAD) sqlstate = "08006";
+  // classify it like any other connection failure. libpq may not have marked the connection bad
+  // yet (a failed send, or a pipeline whose results end early), so its words count too.
+  if (sqlstate.empty() && (PQstatus(conn_.get()) == CONNECTION_BAD || looks_lost(message))) sqlstate = "08006";
+  if (message.empty()) message = "no reply from the server (the connection was lost)";
   throw DbError(std::move(sqlstate), std::move(message), "");
 }
 
@@ -231,7 +242,7 @@ void Connection::read_flight(Result* results, int count) {
   Result first_error;
   for (int i = 0; i < count; ++i) {
     Result res(PQgetResult(conn_.get()));
-    if (!res.native_handle()) throw_error(nullptr, {});  // the connection went away
+    if (!res.native_handle()) throw_lost_in_flight(first_error);
     const ExecStatusType status = PQresultStatus(res.native_handle());
     if (status == PGRES_FATAL_ERROR && !first_error.native_handle()) first_error = std::move(res);
     else if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) results[i] = std::move(res);
@@ -240,10 +251,19 @@ void Connection::read_flight(Result* results, int count) {
   }
   for (;;) {
     Result res(PQgetResult(conn_.get()));
-    if (!res.native_handle()) throw_error(first_error.native_handle(), {});
+    if (!res.native_handle()) throw_lost_in_flight(first_error);
     if (PQresultStatus(res.native_handle()) == PGRES_PIPELINE_SYNC) break;
   }
   if (first_error.native_handle()) throw_error(first_error.native_handle(), {});
+}
+
+void Connection::throw_lost_in_flight(const Result& first_error) const {
+  // The server's own reason when it gave one (57P01 "terminating connection due to administrator
+  // command" before it closed); else a lost connection by its standard SQLSTATE -- never an
+  // error without one, which the retry engine would take for final.
+  if (first_error.native_handle()) throw_error(first_error.native_handle(), {});
+  std::string message = trim(PQerrorMessage(conn_.get()));
+  throw DbError("08006", message.empty() ? "the connection was lost in the middle of a pipelined flight" : message, "");
 }
 
 void Connection::exec_script(std::string_view sql) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -24,6 +25,82 @@ std::once_flag postgres_savepoint_notice;
 // A plain DbError from the server, as Connection throws it (no context of its own yet).
 bool is_bare_db_error(const DbError& e) {
   return typeid(e) == typeid(DbError) && std::string_view(e.what()) == DbError(e.sqlstate(), e.server_message(), "").what();
+}
+
+// Outages of a target, by the endpoint a refused connection names: the first connection that
+// finds it gone says so, the first that gets back in says for how long, whatever the number of
+// connections (a workload's clients) waiting. One per process: every plugin shares the SDK.
+class Outages {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  void down(const std::string& endpoint, const std::string& reason, std::chrono::milliseconds budget,
+            spdlog::logger* log) {
+    std::lock_guard lock(mutex_);
+    auto [it, started] = open_.try_emplace(endpoint, Outage{clock::now(), false});
+    if (!started || !log) return;
+    // A connection whose try began before another got back in: the same outage, not a new one.
+    if (auto back = recovered_.find(endpoint); back != recovered_.end() && clock::now() - back->second < kEcho) return;
+    it->second.announced = true;
+    log->warn("lost the target {}: {}; reconnecting for up to {:.1f} s (retry: reconnect_budget)", endpoint, reason,
+              static_cast<double>(budget.count()) / 1000.0);
+  }
+
+  void up(const std::string& endpoint, spdlog::logger* log) {
+    std::lock_guard lock(mutex_);
+    auto it = open_.find(endpoint);
+    if (it == open_.end()) return;
+    const auto lasted = std::chrono::duration<double>(clock::now() - it->second.since).count();
+    if (it->second.announced && log) log->info("the target {} is back after {:.1f} s", endpoint, lasted);
+    open_.erase(it);
+    recovered_[endpoint] = clock::now();
+  }
+
+ private:
+  static constexpr std::chrono::seconds kEcho{2};
+  struct Outage {
+    clock::time_point since;
+    bool announced;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Outage> open_;
+  std::map<std::string, clock::time_point> recovered_;
+};
+
+Outages& outages() {
+  static Outages instance;
+  return instance;
+}
+
+// Replaces a lost session, trying again within policy.reconnect_budget while the target refuses
+// (a restart, "the database system is shutting down"/"starting up", a node that went away).
+void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks) {
+  using clock = std::chrono::steady_clock;
+  spdlog::logger* log = hooks.log ? hooks.log : spdlog::default_logger_raw();
+  std::optional<clock::time_point> first_failure;
+  std::string endpoint;
+  std::chrono::milliseconds wait{50};
+  for (;;) {
+    try {
+      conn.reconnect();
+      if (first_failure) outages().up(endpoint, log);
+      return;
+    } catch (const ConnectError& e) {
+      const auto now = clock::now();
+      if (!first_failure) first_failure = now, endpoint = e.endpoint();
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
+      if (spent + wait > policy.reconnect_budget) {
+        if (spent.count() == 0) throw;
+        throw ConnectError(e.endpoint(), std::string(e.what()) + "\n  (still refused after reconnecting for " +
+                                             std::to_string(spent.count()) + " ms: retry: reconnect_budget is " +
+                                             std::to_string(policy.reconnect_budget.count()) + " ms)");
+      }
+      const std::string what = e.what();
+      outages().down(endpoint, what.substr(0, what.find('\n')), policy.reconnect_budget, log);
+    }
+    if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
+    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
+  }
 }
 
 }  // namespace
@@ -159,7 +236,7 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto start = clock::now();
   const auto renew_session = [&] {
-    conn.reconnect();
+    reconnect_through_outage(conn, policy, hooks);
     ++stats.reconnects;
     strategy.new_session(conn);
   };
@@ -209,7 +286,8 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
                           number, policy.max_retries + 1, e.sqlstate(), e.server_message());
         bool committed = false;
         try {
-          if (!conn.is_ok()) renew_session();
+          // A lost connection may still look up to libpq (nothing read the EOF yet): replace it.
+          if (!conn.is_ok() || is_connection_lost_sqlstate(e.sqlstate())) renew_session();
           committed = strategy.committed(conn);
         } catch (const Interrupted&) {
           throw;
