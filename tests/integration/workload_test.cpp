@@ -533,6 +533,31 @@ TEST_F(WorkloadTarget, DisappearsForGoodThenSaysItCouldNotAudit) {
   expect_money_conserved(100, 1000);
 }
 
+// More clients than the server admits (SQLSTATE 53300, max_connections 100 on the test server):
+// the step fails fast with exit 3, saying how many got in and that the limit is the cause, and
+// leaves no session behind and the table as it was.
+TEST_F(Workload, TooManyClientsFailsFastNamingTheServersLimit) {
+  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "150"}, {"duration", "3s"},
+                                              {"ledger", "true"}}));
+  const auto start = Clock::now();
+  auto r = run(file);
+  const auto took = Clock::now() - start;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_LT(took, 5s) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("the server admitted [0-9]+ of the 150 clients asked for"))) << r.err;
+  EXPECT_TRUE(contains(r.err, "too many clients")) << r.err;
+  EXPECT_TRUE(contains(r.err, "max_connections")) << r.err;
+  Connection c = connect();
+  const auto sessions = [&] {
+    return c.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database_)
+        .integer(0, 0);
+  };
+  for (auto deadline = Clock::now() + 10s; sessions() > 0 && Clock::now() < deadline;) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(sessions(), 0) << "every client's session is closed";
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger"), 0);
+  expect_money_conserved(100, 1000);
+}
+
 // --- 6. progress --------------------------------------------------------------------------------
 
 TEST_F(Workload, ProgressLinesOnStderrWithTheFlagOnly) {

@@ -50,6 +50,8 @@ class WorkloadClient {
   // Opens the client's connection and prepares its session; false if it could not (the error
   // went to control.fail()). Never throws.
   bool connect() noexcept;
+  // Whether connect() got a session (it keeps it until the client is destroyed).
+  bool connected() const noexcept { return conn_.has_value(); }
   // Makes transfers until control says stop. Never throws: an error that ends the run goes to
   // control.fail().
   void run() noexcept;

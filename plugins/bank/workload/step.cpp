@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -114,7 +115,18 @@ void verdict(const WorkloadConfig& config, const Clients& run, const Totals& tot
     } catch (const roachrun::ConnectError& e) {
       // Could not connect at the start: the target is unreachable (exit 3). Lost it during the
       // run and could not get it back: the step failed (exit 1), after the audit.
-      if (!run.control.fatal_during_run()) throw;
+      if (!run.control.fatal_during_run()) {
+        if (std::string_view(e.what()).find("too many clients") == std::string_view::npos) throw;
+        // SQLSTATE 53300: the server's connection limit, not an unreachable target.
+        int admitted = 0;
+        for (const auto& client : run.clients) admitted += client->connected() ? 1 : 0;
+        throw roachrun::ConnectError(
+            e.endpoint(), "the server admitted " + std::to_string(admitted) + " of the " +
+                              std::to_string(config.clients) + " clients asked for: " + e.what() +
+                              "\n  hint: its connection limit is the cause (PostgreSQL's max_connections, "
+                              "CockroachDB's server.max_connections_per_gateway): ask for fewer clients, or raise "
+                              "the limit");
+      }
       throw roachrun::StepError("lost the target during the run and could not reconnect: " + std::string(e.what()) +
                                 audit_text);
     } catch (const roachrun::DbError& e) {
