@@ -586,6 +586,8 @@ TEST_F(ScenarioLoader, RetryBadProtocolIsolationBudget) {
                 "got 'serialisable'", "(did you mean 'serializable'?)"});
   expect_error(lines({"scenario: x", "retry:", "  budget: soon", "steps:", "  - fixture.nothing:"}), "t.yaml:3:11",
                {"retry.budget must be a duration like 100ms, 1.5s or 2m", "got 'soon'"});
+  expect_error(lines({"scenario: x", "retry:", "  reconnect_budget: forever", "steps:", "  - fixture.nothing:"}),
+               "t.yaml:3:21", {"retry.reconnect_budget must be a duration like 100ms, 1.5s or 2m", "got 'forever'"});
   expect_error(lines({"scenario: x", "retry:", "  isolation: [serializable]", "steps:", "  - fixture.nothing:"}),
                "t.yaml:3:14", {"retry.isolation must be a scalar", "got a list"});
 }
