@@ -154,7 +154,9 @@ class ROACHRUN_API Connection {
   const std::string& label() const noexcept { return label_; }
   std::string user() const;
   std::string database() const;
-  std::string endpoint() const;  // host:port
+  // host:port of the server this session reached: of a multi-host target (host=a,b,c), the host
+  // libpq got in on, also after a reconnect() that landed on another one. Empty if moved from.
+  std::string endpoint() const;
   PGconn* native_handle() const noexcept { return conn_.get(); }
 
  private:

@@ -216,8 +216,11 @@ class ROACHRUN_API StatementStrategy : public AttemptStrategy {
 // `conn` is reconnected in place when it was lost (strategy.new_session() follows), also before
 // the first attempt, retrying a refused reconnect within policy.reconnect_budget; an outage is
 // logged once however many connections wait for it (warn when it starts, info with its length
-// when the target is back). Backoff and reconnect sleeps end early, with Interrupted, when
-// hooks.interrupted is set.
+// when the target is back). With a multi-host target libpq's reconnect moves on to the next
+// host that answers: that is an outage of the lost host too, said once ("its sessions moved to
+// ..."). Every replaced session is counted by endpoint in the process's fault record
+// (faults.hpp, SDK 3.1), with the time the caller went without a connection. Backoff and
+// reconnect sleeps end early, with Interrupted, when hooks.interrupted is set.
 // policy.protocol and policy.isolation are the strategy's business, not the engine's.
 ROACHRUN_API TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const RetryPolicy& policy,
                                            const RetryHooks& hooks = {});

@@ -315,6 +315,8 @@ bool Connection::is_ok() const noexcept { return conn_ && PQstatus(conn_.get()) 
 std::string Connection::user() const { return PQuser(conn_.get()); }
 std::string Connection::database() const { return PQdb(conn_.get()); }
 std::string Connection::endpoint() const {
+  // The host in use: of a multi-host target's list, the one this session reached.
+  if (!conn_) return {};
   return std::string(PQhost(conn_.get())) + ":" + PQport(conn_.get());
 }
 

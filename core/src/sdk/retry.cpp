@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -11,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "roachrun/connection.hpp"
+#include "fault_registry.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -27,67 +27,29 @@ bool is_bare_db_error(const DbError& e) {
   return typeid(e) == typeid(DbError) && std::string_view(e.what()) == DbError(e.sqlstate(), e.server_message(), "").what();
 }
 
-// Outages of a target, by the endpoint a refused connection names: the first connection that
-// finds it gone says so, the first that gets back in says for how long, whatever the number of
-// connections (a workload's clients) waiting. One per process: every plugin shares the SDK.
-class Outages {
- public:
-  using clock = std::chrono::steady_clock;
-
-  void down(const std::string& endpoint, const std::string& reason, std::chrono::milliseconds budget,
-            spdlog::logger* log) {
-    std::lock_guard lock(mutex_);
-    auto [it, started] = open_.try_emplace(endpoint, Outage{clock::now(), false});
-    if (!started || !log) return;
-    // A connection whose try began before another got back in: the same outage, not a new one.
-    if (auto back = recovered_.find(endpoint); back != recovered_.end() && clock::now() - back->second < kEcho) return;
-    it->second.announced = true;
-    log->warn("lost the target {}: {}; reconnecting for up to {:.1f} s (retry: reconnect_budget)", endpoint, reason,
-              static_cast<double>(budget.count()) / 1000.0);
-  }
-
-  void up(const std::string& endpoint, spdlog::logger* log) {
-    std::lock_guard lock(mutex_);
-    auto it = open_.find(endpoint);
-    if (it == open_.end()) return;
-    const auto lasted = std::chrono::duration<double>(clock::now() - it->second.since).count();
-    if (it->second.announced && log) log->info("the target {} is back after {:.1f} s", endpoint, lasted);
-    open_.erase(it);
-    recovered_[endpoint] = clock::now();
-  }
-
- private:
-  static constexpr std::chrono::seconds kEcho{2};
-  struct Outage {
-    clock::time_point since;
-    bool announced;
-  };
-  std::mutex mutex_;
-  std::map<std::string, Outage> open_;
-  std::map<std::string, clock::time_point> recovered_;
-};
-
-Outages& outages() {
-  static Outages instance;
-  return instance;
-}
-
-// Replaces a lost session, trying again within policy.reconnect_budget while the target refuses
-// (a restart, "the database system is shutting down"/"starting up", a node that went away).
-void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks) {
+// Replaces a session lost on its endpoint (the engine noticed at `noticed`, for `reason`), trying
+// again within policy.reconnect_budget while the target refuses (a restart, "the database system
+// is shutting down"/"starting up", a node that went away). Every replacement and outage goes to
+// the process's fault record (faults.hpp), which also says each outage once on the log.
+void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks,
+                              std::chrono::steady_clock::time_point noticed, std::string_view reason) {
   using clock = std::chrono::steady_clock;
   spdlog::logger* log = hooks.log ? hooks.log : spdlog::default_logger_raw();
+  FaultRegistry& faults = FaultRegistry::instance();
+  // Where the session was: a multi-host target's reconnect may land on another host.
+  const std::string lost = conn.endpoint();
   std::optional<clock::time_point> first_failure;
-  std::string endpoint;
   std::chrono::milliseconds wait{50};
   for (;;) {
     try {
       conn.reconnect();
-      if (first_failure) outages().up(endpoint, log);
+      const std::string got = conn.endpoint();
+      faults.replaced(lost, got, got != lost && passed_over(conn, lost, got), noticed,
+                      reason.empty() ? "the connection was lost" : reason.substr(0, reason.find('\n')), log);
       return;
     } catch (const ConnectError& e) {
       const auto now = clock::now();
-      if (!first_failure) first_failure = now, endpoint = e.endpoint();
+      if (!first_failure) first_failure = now;
       const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
       if (spent + wait > policy.reconnect_budget) {
         if (spent.count() == 0) throw;
@@ -96,7 +58,7 @@ void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const
                                              std::to_string(policy.reconnect_budget.count()) + " ms)");
       }
       const std::string what = e.what();
-      outages().down(endpoint, what.substr(0, what.find('\n')), policy.reconnect_budget, log);
+      faults.refused(lost, what.substr(0, what.find('\n')), policy.reconnect_budget, noticed, log);
     }
     if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
     wait = std::min(wait * 2, std::chrono::milliseconds(1000));
@@ -235,13 +197,16 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
   std::optional<std::mt19937_64> rng;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto start = clock::now();
-  const auto renew_session = [&] {
-    reconnect_through_outage(conn, policy, hooks);
+  // `noticed`: when the engine found the session lost; the time until the new one is the
+  // caller's time without a connection.
+  const auto renew_session = [&](clock::time_point noticed, std::string_view reason) {
+    reconnect_through_outage(conn, policy, hooks, noticed, reason);
     ++stats.reconnects;
     strategy.new_session(conn);
   };
+  constexpr std::string_view kFoundLost = "the session was found lost";
 
-  if (!conn.is_ok()) renew_session();
+  if (!conn.is_ok()) renew_session(clock::now(), kFoundLost);
   // Asked before the first attempt: dialect() may run a query of its own.
   const bool savepoint = strategy.resumes_at_savepoint();
   const bool cockroach = savepoint && conn.dialect().is_cockroach();
@@ -253,10 +218,11 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
     stats.retries = number - 1;
     Attempt attempt{number, resume, AttemptPhase::work};
     try {
-      if (!conn.is_ok()) renew_session();
+      if (!conn.is_ok()) renew_session(clock::now(), kFoundLost);
       strategy.run(conn, attempt);
       return stats;
     } catch (const DbError& e) {
+      const auto failed_at = clock::now();
       const Disposition d = classify(e, attempt.phase != AttemptPhase::work);
       if (d == Disposition::final) {
         strategy.abandon(conn);
@@ -287,7 +253,7 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
         bool committed = false;
         try {
           // A lost connection may still look up to libpq (nothing read the EOF yet): replace it.
-          if (!conn.is_ok() || is_connection_lost_sqlstate(e.sqlstate())) renew_session();
+          if (!conn.is_ok() || is_connection_lost_sqlstate(e.sqlstate())) renew_session(failed_at, e.server_message());
           committed = strategy.committed(conn);
         } catch (const Interrupted&) {
           throw;
@@ -339,7 +305,7 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
       }
       stats.backoff += delay;
       // The next attempt needs a live session; a lost one is replaced with the same settings.
-      if (d == Disposition::connection_lost || !conn.is_ok()) renew_session();
+      if (d == Disposition::connection_lost || !conn.is_ok()) renew_session(failed_at, e.server_message());
       resume = keep;
     } catch (...) {
       strategy.abandon(conn);

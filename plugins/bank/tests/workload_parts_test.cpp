@@ -1,9 +1,10 @@
 // The workload's parts that need no server: latency quantiles, the account choice, the spread
-// over hosts and the parameter checks. The workload itself is tested end to end against a real
-// PostgreSQL in tests/integration/workload_test.cpp.
+// over hosts, the per-host figures and the parameter checks. The workload itself is tested end
+// to end against a real PostgreSQL in tests/integration/workload_test.cpp.
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "workload/host_spread.hpp"
 #include "workload/latency_histogram.hpp"
 #include "workload/config.hpp"
+#include "workload/stats.hpp"
 
 namespace roachrun_bank {
 namespace {
@@ -109,30 +111,79 @@ TEST(AccountPicker, SkewedFavoursTheHotAccounts) {
   EXPECT_EQ(config_with(50, Distribution::skewed).hot_accounts(), 2);  // at least two
 }
 
-TEST(HostSpread, ClientsGoRoundRobinOverHostsAndPorts) {
-  int hosts = 0;
-  const auto options = spread_over_hosts({{"host", "a,b,c"}, {"port", "1,2,3"}, {"user", "root"}}, 5, hosts);
-  EXPECT_EQ(hosts, 3);
-  ASSERT_EQ(options.size(), 5u);
-  const char* expected_hosts[] = {"a", "b", "c", "a", "b"};
-  const char* expected_ports[] = {"1", "2", "3", "1", "2"};
+std::map<std::string, std::string> as_map(const LibpqOptions& options) { return {options.begin(), options.end()}; }
+
+TEST(HostSpread, EachClientGetsTheListRotatedToStartAtItsOwnHost) {
+  const auto spread = spread_over_hosts({{"host", "a,b,c"}, {"port", "1,2,3"}, {"user", "root"}}, 5);
+  EXPECT_EQ(spread.hosts, (std::vector<std::string>{"a:1", "b:2", "c:3"}));
+  ASSERT_EQ(spread.clients.size(), 5u);
+  // Round-robin first hosts, each followed by the others in the target's order: libpq tries them
+  // in turn, so a client whose host is gone moves to the next one that answers.
+  const char* expected_hosts[] = {"a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a"};
+  const char* expected_ports[] = {"1,2,3", "2,3,1", "3,1,2", "1,2,3", "2,3,1"};
   for (int i = 0; i < 5; ++i) {
-    std::map<std::string, std::string> o(options[i].begin(), options[i].end());
-    EXPECT_EQ(o["host"], expected_hosts[i]);
-    EXPECT_EQ(o["port"], expected_ports[i]);
+    auto o = as_map(spread.clients[i]);
+    EXPECT_EQ(o["host"], expected_hosts[i]) << "client " << i;
+    EXPECT_EQ(o["port"], expected_ports[i]) << "client " << i;
     EXPECT_EQ(o["user"], "root");
+    EXPECT_EQ(spread.clients[i].size(), 3u) << "no option added or lost";
   }
 }
 
-TEST(HostSpread, OnePortForAllHostsAndOneHostUnchanged) {
-  int hosts = 0;
-  auto options = spread_over_hosts({{"host", "a,b"}, {"port", "26257"}}, 2, hosts);
-  EXPECT_EQ(hosts, 2);
-  EXPECT_EQ(options[1][0].second, "b");
-  EXPECT_EQ(options[1][1].second, "26257");
-  options = spread_over_hosts({{"host", "/tmp"}, {"port", "5432"}}, 3, hosts);
-  EXPECT_EQ(hosts, 1);
-  EXPECT_EQ(options[2][0].second, "/tmp");
+TEST(HostSpread, HostaddrRotatesWithTheHostsAndOnePortServesAll) {
+  const auto spread =
+      spread_over_hosts({{"host", "n1,n2"}, {"hostaddr", "10.0.0.1,10.0.0.2"}, {"port", "26257"}}, 2);
+  EXPECT_EQ(spread.hosts, (std::vector<std::string>{"n1:26257", "n2:26257"}));
+  auto second = as_map(spread.clients[1]);
+  EXPECT_EQ(second["host"], "n2,n1");
+  EXPECT_EQ(second["hostaddr"], "10.0.0.2,10.0.0.1");
+  EXPECT_EQ(second["port"], "26257");
+  // Named by hostaddr where a host is left out, as Connection::endpoint() names the session.
+  EXPECT_EQ(spread_over_hosts({{"hostaddr", "10.0.0.1,10.0.0.2"}, {"port", "1,2"}}, 1).hosts,
+            (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2"}));
+}
+
+TEST(HostSpread, OneHostIsLeftAsItIs) {
+  const LibpqOptions base = {{"host", "/tmp"}, {"port", "5432"}, {"dbname", "bank"}};
+  const auto spread = spread_over_hosts(base, 3);
+  EXPECT_EQ(spread.hosts, (std::vector<std::string>{"/tmp:5432"}));
+  ASSERT_EQ(spread.clients.size(), 3u);
+  for (const auto& options : spread.clients) EXPECT_EQ(options, base);
+}
+
+TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
+  std::vector<std::unique_ptr<ClientStats>> clients;
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<ClientStats>(2));
+  clients[0]->by_host[0].committed.add(5);
+  clients[0]->by_host[0].ambiguous_committed.add();
+  clients[1]->by_host[0].committed.add(2);  // client 1 moved to host 0 for a while
+  clients[1]->by_host[1].committed.add(7);
+  clients[1]->by_host[1].ambiguous_not_committed.add(2);
+  clients[1]->by_host[1].given_up.add();
+  Totals total;
+  add_up(clients, total);
+  EXPECT_EQ(total.ambiguous_committed, 1u);
+  EXPECT_EQ(total.ambiguous_not_committed, 2u);
+  roachrun::FaultRecords faults;
+  faults["a:1"] = {.sessions_lost = 3, .sessions_moved = 3, .outages = 1, .without_connection = std::chrono::milliseconds(250)};
+  faults["elsewhere:9"] = {.sessions_lost = 1, .sessions_moved = 0, .outages = 0, .without_connection = std::chrono::milliseconds(50)};
+  add_faults(total, {"a:1", "b:2"}, faults);
+  ASSERT_EQ(total.hosts.size(), 3u) << "an endpoint of the record that is no host of the target gets its own row";
+  EXPECT_EQ(total.hosts[0].endpoint, "a:1");
+  EXPECT_EQ(total.hosts[0].committed, 7u);
+  EXPECT_EQ(total.hosts[0].ambiguous_committed, 1u);
+  EXPECT_EQ(total.hosts[0].reconnects, 3u);
+  EXPECT_EQ(total.hosts[0].outages, 1u);
+  EXPECT_DOUBLE_EQ(total.hosts[0].seconds_without_connection, 0.25);
+  EXPECT_EQ(total.hosts[1].endpoint, "b:2");
+  EXPECT_EQ(total.hosts[1].committed, 7u);
+  EXPECT_EQ(total.hosts[1].ambiguous_not_committed, 2u);
+  EXPECT_EQ(total.hosts[1].given_up, 1u);
+  EXPECT_EQ(total.hosts[1].reconnects, 0u);
+  EXPECT_EQ(total.hosts[2].endpoint, "elsewhere:9");
+  EXPECT_EQ(total.hosts[2].reconnects, 1u);
+  EXPECT_EQ(total.outages, 1u);
+  EXPECT_DOUBLE_EQ(total.seconds_without_connection, 0.3);
 }
 
 roachrun::Params params(roachrun::Value overrides) {

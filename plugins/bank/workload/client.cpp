@@ -101,6 +101,9 @@ class WorkloadClient::Attempts : public Base {
   bool committed(Connection& conn) override {
     const bool yes = client_.ledger_has_transfer(conn);
     if (yes) client_.outcome_ = TransferOutcome::applied;
+    // Counted for the host the COMMIT was in flight to, not the one the lookup ran on.
+    HostCounters& host = client_.stats_.by_host[static_cast<std::size_t>(client_.attempt_host_)];
+    (yes ? host.ambiguous_committed : host.ambiguous_not_committed).add();
     return yes;
   }
   std::string ambiguous_advice() const override { return "run with ledger: true to resolve ambiguous commits"; }
@@ -117,6 +120,7 @@ class WorkloadClient::TutorialAttempts final : public Attempts<roachrun::Stateme
  private:
   void work(Connection& conn, const roachrun::Attempt&) override {
     WorkloadClient& c = client_;
+    c.attempt_starts();
     std::int64_t balance = 0;
     const TransferValues values{c.from_, c.to_, c.amount_, c.choice_.amount};
     c.outcome_ = transfer_funds(
@@ -142,6 +146,7 @@ class WorkloadClient::SingleAttempts final : public Attempts<roachrun::AttemptSt
 
   void run(Connection& conn, roachrun::Attempt& attempt) override {
     WorkloadClient& c = client_;
+    c.attempt_starts();
     attempt.phase = roachrun::AttemptPhase::committing;  // its reply is the COMMIT's
     const char* const values[] = {c.from_, c.to_, c.amount_, c.id_};
     const bool applied =
@@ -157,6 +162,7 @@ class WorkloadClient::PipelineAttempts final : public Attempts<roachrun::Attempt
 
   void run(Connection& conn, roachrun::Attempt& attempt) override {
     WorkloadClient& c = client_;
+    c.attempt_starts();
     // Flight 1: the whole transaction but its end. The UPDATEs run even when the SELECT will
     // show too little money: the ROLLBACK of flight 2 undoes them.
     const char* const from[] = {c.from_};
@@ -219,11 +225,15 @@ class WorkloadClient::PipelineAttempts final : public Attempts<roachrun::Attempt
 // --- the client -------------------------------------------------------------------------------
 
 WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
-                               RunControl& control, ClientStats& stats, FailureLog& failures)
+                               const std::vector<std::string>& hosts, RunControl& control, ClientStats& stats,
+                               FailureLog& failures)
     : index_(index),
       config_(config),
       sql_(sql),
       options_(std::move(options)),
+      hosts_(hosts),
+      current_host_(index % static_cast<int>(std::max<std::size_t>(hosts.size(), 1))),
+      attempt_host_(current_host_),
       control_(control),
       stats_(stats),
       failures_(failures),
@@ -256,7 +266,15 @@ bool WorkloadClient::connect() noexcept {
   }
 }
 
+int WorkloadClient::host_of(const std::string& endpoint) const noexcept {
+  const auto it = std::find(hosts_.begin(), hosts_.end(), endpoint);
+  if (it != hosts_.end()) return static_cast<int>(it - hosts_.begin());
+  return index_ % static_cast<int>(std::max<std::size_t>(hosts_.size(), 1));
+}
+
 void WorkloadClient::prepare_session(Connection& c) {
+  // A new session may be on another host: after a failover, libpq's next host that answered.
+  current_host_ = host_of(c.endpoint());
   if (*sql_.session && config_.protocol == WorkloadProtocol::single) c.exec_simple(sql_.session);
   if (config_.protocol == WorkloadProtocol::single) {
     c.prepare(kSingle, sql_.single, config_.ledger ? 4 : 3);
@@ -287,9 +305,11 @@ void WorkloadClient::run() noexcept {
         stats_.latency.record(static_cast<std::uint64_t>(micros_since(start)));
       } catch (const roachrun::RetriesExhausted& e) {
         stats_.failures.add();
+        stats_.by_host[static_cast<std::size_t>(attempt_host_)].given_up.add();
         failures_.add(e.sqlstate(), e.what());
       } catch (const roachrun::AmbiguousCommit& e) {
         stats_.failures.add();
+        stats_.by_host[static_cast<std::size_t>(attempt_host_)].given_up.add();
         failures_.add(e.sqlstate(), e.what());
       } catch (const roachrun::Interrupted&) {
         stats_.unfinished.add();  // the run stopped while this transfer waited for a retry
@@ -311,8 +331,11 @@ bool WorkloadClient::transfer() {
       c.stats_.reconnects.add(static_cast<std::uint64_t>(c.txn_stats_.reconnects));
     }
   } count{*this};
+  attempt_starts();  // where it is counted if it fails before an attempt gets that far
   roachrun::run_attempts(*conn_, *attempts_, config_.retry, hooks_);
-  return outcome_ == TransferOutcome::applied;
+  if (outcome_ != TransferOutcome::applied) return false;
+  stats_.by_host[static_cast<std::size_t>(attempt_host_)].committed.add();
+  return true;
 }
 
 void WorkloadClient::next_transfer() noexcept {

@@ -44,8 +44,11 @@ struct WorkloadSql {
 class WorkloadClient {
  public:
   using Options = std::vector<std::pair<std::string, std::string>>;
+  // `hosts`: the target's hosts, as Connection::endpoint() names them (HostSpread::hosts), by
+  // which `stats.by_host` is counted; the client's own is host index mod their number.
+  // REQUIRES: config, sql, hosts, control, stats and failures outlive the client.
   WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
-                 RunControl& control, ClientStats& stats, FailureLog& failures);
+                 const std::vector<std::string>& hosts, RunControl& control, ClientStats& stats, FailureLog& failures);
 
   // Opens the client's connection and prepares its session; false if it could not (the error
   // went to control.fail()). Never throws.
@@ -72,12 +75,19 @@ class WorkloadClient {
   // One transfer through the engine; true if it moved the money, false if declined.
   bool transfer();
   bool ledger_has_transfer(roachrun::Connection& conn);
+  // The index in hosts_ of a session's endpoint (the client's own host if it is none of them).
+  int host_of(const std::string& endpoint) const noexcept;
+  // Each attempt notes the host it runs on: a transfer is counted where its transaction ran.
+  void attempt_starts() noexcept { attempt_host_ = current_host_; }
   [[noreturn]] void table_damaged() const;
 
   int index_;
   const WorkloadConfig& config_;
   const WorkloadSql& sql_;
   Options options_;
+  const std::vector<std::string>& hosts_;
+  int current_host_;  // of the session now (set by prepare_session)
+  int attempt_host_;  // of the last attempt's session
   RunControl& control_;
   ClientStats& stats_;
   FailureLog& failures_;

@@ -1,4 +1,4 @@
-// Spreading a workload's clients over the hosts a target lists.
+// Spreading a workload's clients over the hosts a target lists, with failover.
 #pragma once
 
 #include <string>
@@ -9,11 +9,20 @@ namespace roachrun_bank {
 
 using LibpqOptions = std::vector<std::pair<std::string, std::string>>;
 
-// One set of connection options per client. A target that lists several hosts
-// (postgresql://h1:26257,h2:26257/...) gets its clients spread over them round-robin, client i
-// on host i mod n -- as a load balancer would, and unlike libpq, which sends every connection to
-// the first host that answers. A port list as long as the host list goes with it; a single port
-// applies to all. `hosts` receives the number of hosts.
-std::vector<LibpqOptions> spread_over_hosts(const LibpqOptions& base, int clients, int& hosts);
+struct HostSpread {
+  // Each host of the target in its order, "host:port" as Connection::endpoint() names a session
+  // there (a host left out is taken as localhost). One entry for a target of one host.
+  std::vector<std::string> hosts;
+  // One set of connection options per client.
+  std::vector<LibpqOptions> clients;
+};
+
+// A target that lists several hosts (host=a,b,c, or postgresql://h1:26257,h2:26257/...) gets its
+// clients spread over them round-robin, client i on host i mod n -- as a load balancer would,
+// and unlike libpq, which sends every connection to the first host that answers. Each client
+// gets the whole list rotated to start at its own host (a, b, c; b, c, a; ...; hostaddr and a
+// port list rotated alike, a single port applies to all), so libpq's connect and reconnect try
+// its own host first and move on to the next that answers when it is gone.
+HostSpread spread_over_hosts(const LibpqOptions& base, int clients);
 
 }  // namespace roachrun_bank

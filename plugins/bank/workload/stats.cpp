@@ -1,5 +1,7 @@
 #include "stats.hpp"
 
+#include <algorithm>
+
 namespace roachrun_bank {
 
 void FailureLog::add(const std::string& sqlstate, const std::string& message) {
@@ -50,6 +52,31 @@ void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& ou
     out.backoff_us += c->backoff_us.get();
     out.reconnects += c->reconnects.get();
     c->latency.read_into(out.latency);
+    if (out.hosts.size() < c->by_host.size()) out.hosts.resize(c->by_host.size());
+    for (std::size_t h = 0; h < c->by_host.size(); ++h) {
+      const HostCounters& in = c->by_host[h];
+      HostTotals& host = out.hosts[h];
+      host.committed += in.committed.get();
+      host.ambiguous_committed += in.ambiguous_committed.get();
+      host.ambiguous_not_committed += in.ambiguous_not_committed.get();
+      host.given_up += in.given_up.get();
+      out.ambiguous_committed += in.ambiguous_committed.get();
+      out.ambiguous_not_committed += in.ambiguous_not_committed.get();
+    }
+  }
+}
+
+void add_faults(Totals& out, const std::vector<std::string>& endpoints, const roachrun::FaultRecords& faults) {
+  if (out.hosts.size() < endpoints.size()) out.hosts.resize(endpoints.size());
+  for (std::size_t h = 0; h < endpoints.size(); ++h) out.hosts[h].endpoint = endpoints[h];
+  for (const auto& [endpoint, f] : faults) {
+    auto it = std::find_if(out.hosts.begin(), out.hosts.end(), [&](const HostTotals& h) { return h.endpoint == endpoint; });
+    if (it == out.hosts.end()) it = out.hosts.insert(out.hosts.end(), HostTotals{.endpoint = endpoint});
+    it->reconnects += f.sessions_lost;
+    it->outages += f.outages;
+    it->seconds_without_connection += std::chrono::duration<double>(f.without_connection).count();
+    out.outages += f.outages;
+    out.seconds_without_connection += std::chrono::duration<double>(f.without_connection).count();
   }
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <roachrun/faults.hpp>
+
 #include "latency_histogram.hpp"
 
 namespace roachrun_bank {
@@ -26,8 +28,20 @@ class Counter {
   std::atomic<std::uint64_t> value_{0};
 };
 
+// What one client counts of one host of the target, by the host its session was on: where the
+// transaction ran, not where the client went next.
+struct HostCounters {
+  Counter committed;                // transfers committed there (an ambiguous one found committed too)
+  Counter ambiguous_committed;      // COMMIT replies lost there, the ledger says it committed
+  Counter ambiguous_not_committed;  // ... and says it did not (then retried)
+  Counter given_up;                 // transfers whose last attempt ran there and that failed
+};
+
 // One client's counters; aligned so two clients never share a cache line.
 struct alignas(64) ClientStats {
+  // REQUIRES: hosts >= 1, the number of hosts of the target.
+  explicit ClientStats(std::size_t hosts = 1) : by_host(hosts) {}
+
   Counter committed;   // transfers applied and committed
   Counter declined;    // refused for insufficient funds (nothing changed): the tutorial's semantics
   Counter retries;     // attempts after the first, over all transfers
@@ -36,6 +50,7 @@ struct alignas(64) ClientStats {
   Counter backoff_us;  // time slept between attempts
   Counter reconnects;  // sessions the retry engine replaced after a lost connection
   LatencyHistogram latency;  // of committed and declined transfers, retries and backoff included
+  std::vector<HostCounters> by_host;  // sized once: one per host of the target
 };
 
 // Failures by SQLSTATE. Written only when a transfer fails: a mutex is fine there.
@@ -84,12 +99,29 @@ class RunControl {
   bool fatal_during_run_ = false;
 };
 
+// One host's figures: the clients' counters for it, and the retry engine's fault record
+// (roachrun/faults.hpp) of the run.
+struct HostTotals {
+  std::string endpoint;  // host:port
+  std::uint64_t committed = 0, ambiguous_committed = 0, ambiguous_not_committed = 0, given_up = 0;
+  std::uint64_t reconnects = 0, outages = 0;  // sessions lost there; times it went away
+  double seconds_without_connection = 0;     // summed over the sessions lost there
+};
+
 // The clients' counters added up at one moment.
 struct Totals {
   std::uint64_t committed = 0, declined = 0, retries = 0, failures = 0, unfinished = 0, backoff_us = 0, reconnects = 0;
+  std::uint64_t ambiguous_committed = 0, ambiguous_not_committed = 0;
+  std::uint64_t outages = 0;              // add_faults()
+  double seconds_without_connection = 0;  // add_faults()
   LatencyHistogram::Snapshot latency;
+  std::vector<HostTotals> hosts;  // add_up(): the clients' counters; add_faults(): the rest
 };
 void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& out);
+// Names out.hosts after `endpoints` (the target's hosts, in order) and adds the retry engine's
+// fault record of the run to them; an endpoint of the record that is none of them (one host
+// named two ways) gets a row of its own, so the rows always add up to the totals.
+void add_faults(Totals& out, const std::vector<std::string>& endpoints, const roachrun::FaultRecords& faults);
 std::uint64_t failures_so_far(const std::vector<std::unique_ptr<ClientStats>>& clients);
 
 }  // namespace roachrun_bank

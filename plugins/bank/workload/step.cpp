@@ -34,12 +34,13 @@ struct Clients {
   std::vector<std::unique_ptr<ClientStats>> stats;
   std::vector<std::unique_ptr<WorkloadClient>> clients;
 
-  Clients(const WorkloadConfig& config, const WorkloadSql& sql, std::vector<LibpqOptions> options)
-      : control(config.transfers) {
+  // REQUIRES: `spread` outlives the clients (they count by its hosts).
+  Clients(const WorkloadConfig& config, const WorkloadSql& sql, HostSpread& spread) : control(config.transfers) {
     for (int i = 0; i < config.clients; ++i) {
-      stats.push_back(std::make_unique<ClientStats>());
-      clients.push_back(std::make_unique<WorkloadClient>(i, config, sql, std::move(options[static_cast<std::size_t>(i)]),
-                                                         control, *stats.back(), failures));
+      stats.push_back(std::make_unique<ClientStats>(spread.hosts.size()));
+      clients.push_back(std::make_unique<WorkloadClient>(i, config, sql,
+                                                         std::move(spread.clients[static_cast<std::size_t>(i)]),
+                                                         spread.hosts, control, *stats.back(), failures));
     }
   }
 };
@@ -156,8 +157,11 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
   const bool cockroach = conn.dialect().is_cockroach();
   const WorkloadSql sql = WorkloadSql::build(config, table, ledger, cockroach);
-  int hosts = 1;
-  Clients clients(config, sql, spread_over_hosts(ctx.connection_options(""), config.clients, hosts));
+  HostSpread spread = spread_over_hosts(ctx.connection_options(""), config.clients);
+  // One host: named as its sessions name it (a socket directory, a default port, ...).
+  if (spread.hosts.size() == 1) spread.hosts[0] = conn.endpoint();
+  const int hosts = static_cast<int>(spread.hosts.size());
+  Clients clients(config, sql, spread);
   ctx.log().info("bank.workload: {} clients{} on {}, protocol {}, isolation {}, {}{}", config.clients,
                  hosts > 1 ? " over " + std::to_string(hosts) + " hosts" : std::string(),
                  cockroach ? "CockroachDB" : "PostgreSQL", to_string(config.protocol),
@@ -166,9 +170,12 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
                  config.transfers ? (config.duration ? " or " : "") + std::to_string(*config.transfers) + " transfers"
                                   : std::string());
 
+  // The engine's fault record is the process's: what this run added is the difference.
+  const roachrun::FaultRecords faults_before = roachrun::fault_records();
   const double elapsed = run_clients(ctx, config, clients);
   Totals total;
   add_up(clients.stats, total);
+  add_faults(total, spread.hosts, roachrun::fault_records_since(faults_before));
   const AuditOutcome audit = audit_after_run(ctx, config, table, ledger);
   const auto by_sqlstate = clients.failures.by_sqlstate();
   const RunSummary summary{config, hosts, elapsed, total, by_sqlstate, audit};

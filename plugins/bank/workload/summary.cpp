@@ -15,6 +15,48 @@ std::string fixed(double v, int decimals) {
   return buffer;
 }
 
+// "1 outage", "2 outages".
+std::string count(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// What went wrong and how it was answered, for the totals' line and each host's: the parts
+// with something to say, joined by ", ".
+std::string fault_parts(double seconds_without_connection, std::uint64_t ambiguous_committed,
+                        std::uint64_t ambiguous_not_committed) {
+  std::string out;
+  const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  if (seconds_without_connection > 0) add(fixed(seconds_without_connection, 3) + " s without a connection");
+  if (ambiguous_committed + ambiguous_not_committed > 0)
+    add(count(ambiguous_committed + ambiguous_not_committed, "ambiguous commit", "ambiguous commits") + " (" +
+        std::to_string(ambiguous_committed) + " committed, " + std::to_string(ambiguous_not_committed) +
+        " not committed)");
+  return out;
+}
+
+void print_host(std::ostream& out, const HostTotals& host) {
+  out << "host " << host.endpoint << ": " << host.committed << " committed, "
+      << count(host.reconnects, "reconnect", "reconnects") << ", " << count(host.outages, "outage", "outages");
+  const std::string faults =
+      fault_parts(host.seconds_without_connection, host.ambiguous_committed, host.ambiguous_not_committed);
+  if (!faults.empty()) out << ", " << faults;
+  if (host.given_up > 0) out << ", " << host.given_up << " given up";
+  out << "\n";
+}
+
+roachrun::Value host_json(const HostTotals& host) {
+  return {
+      {"endpoint", host.endpoint},
+      {"committed", host.committed},
+      {"reconnects", host.reconnects},
+      {"outages", host.outages},
+      {"seconds_without_connection", host.seconds_without_connection},
+      {"ambiguous_committed", host.ambiguous_committed},
+      {"ambiguous_not_committed", host.ambiguous_not_committed},
+      {"given_up", host.given_up},
+  };
+}
+
 double rate_of(const RunSummary& run) {
   return static_cast<double>(run.total.committed + run.total.declined) / run.elapsed_seconds;
 }
@@ -51,6 +93,11 @@ void print_summary(std::ostream& out, const RunSummary& run) {
   out << "retries: " << total.retries << " (backoff " << fixed(static_cast<double>(total.backoff_us) / 1e6, 3) << " s)";
   if (total.reconnects > 0) out << ", reconnects: " << total.reconnects;
   out << "\n";
+  // Said only when something went wrong: a quiet run keeps its six lines.
+  std::string faults = fault_parts(total.seconds_without_connection, total.ambiguous_committed,
+                                   total.ambiguous_not_committed);
+  if (total.outages > 0) faults = count(total.outages, "outage", "outages") + (faults.empty() ? "" : ", " + faults);
+  if (!faults.empty()) out << "faults: " << faults << "\n";
   out << "failures: " << total.failures;
   if (!run.failures_by_sqlstate.empty()) {
     out << " (";
@@ -59,6 +106,8 @@ void print_summary(std::ostream& out, const RunSummary& run) {
     out << ")";
   }
   out << "\n";
+  if (total.hosts.size() > 1)
+    for (const HostTotals& host : total.hosts) print_host(out, host);
   out << "audit: " << run.audit.text(config.initial_balance) << "\n";
 }
 
@@ -67,6 +116,8 @@ roachrun::Value summary_json(const RunSummary& run) {
   const Totals& total = run.total;
   roachrun::Value failures = roachrun::Value::object();
   for (const auto& [state, count] : run.failures_by_sqlstate) failures[state] = count;
+  roachrun::Value per_host = roachrun::Value::array();
+  for (const HostTotals& host : total.hosts) per_host.push_back(host_json(host));
   return {
       {"protocol", to_string(config.protocol)},
       {"clients", config.clients},
@@ -89,8 +140,13 @@ roachrun::Value summary_json(const RunSummary& run) {
       {"retries", total.retries},
       {"backoff_seconds", static_cast<double>(total.backoff_us) / 1e6},
       {"reconnects", total.reconnects},
+      {"outages", total.outages},
+      {"seconds_without_connection", total.seconds_without_connection},
+      {"ambiguous_committed", total.ambiguous_committed},
+      {"ambiguous_not_committed", total.ambiguous_not_committed},
       {"failures", total.failures},
       {"failures_by_sqlstate", std::move(failures)},
+      {"per_host", std::move(per_host)},
       {"audit", run.audit.report ? to_json(*run.audit.report)
                                  : roachrun::Value{{"ok", nullptr}, {"could_not_run", run.audit.could_not}}},
   };
