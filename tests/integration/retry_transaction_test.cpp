@@ -1,12 +1,14 @@
 // The retry helper (roachrun/retry.hpp) against the real PostgreSQL server of the test binary,
 // with every class of failure made to happen for real: forced and genuine serialization
-// failures, deadlocks, a killed backend, a connection dropped at COMMIT (through a TCP proxy).
+// failures, deadlocks, a killed backend, a connection dropped at COMMIT (through a TCP proxy), a
+// host of a two-host target that goes away (two proxies).
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 
 #include "roachrun/connection.hpp"
 #include "roachrun/error.hpp"
+#include "roachrun/faults.hpp"
 #include "roachrun/retry.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/test_server.hpp"
@@ -712,6 +715,83 @@ TEST_F(Retry, StrategyReconnectsALostSessionBeforeTheNextAttempt) {
   EXPECT_EQ(stats.reconnects, 1);
   EXPECT_EQ(strategy.sessions, 1);
   EXPECT_EQ(rows_in_t(), 1);
+}
+
+// --- failover between the hosts of a multi-host target ----------------------------------------
+
+// Two TCP proxies in front of the test server act as two hosts of one target (host=a,b): libpq
+// tries them in order, so a reconnect while the first refuses lands on the second.
+class Failover : public Retry {
+ protected:
+  Connection open_on_both(const std::string& label = "failover") const {
+    auto options = TestServer::get().options("root", database_);
+    for (auto& [k, v] : options) {
+      if (k == "host") v = "127.0.0.1,127.0.0.1";
+      if (k == "port") v = std::to_string(first_.port()) + "," + std::to_string(second_.port());
+    }
+    return Connection::open(options, label);
+  }
+  // One transaction on `conn` through the engine, which replaces the session if it is lost.
+  TransactionStats touch(Connection& conn, spdlog::logger* log) {
+    std::vector<milliseconds> sleeps;
+    TransactionStats stats;
+    RetryHooks hooks = quick(&sleeps, log);
+    hooks.stats = &stats;
+    run_transaction(conn, [](Connection& c) { c.exec_simple("SELECT 1"); }, RetryPolicy{}, hooks);
+    return stats;
+  }
+
+  TcpProxy first_{TestServer::get().port()};
+  TcpProxy second_{TestServer::get().port()};
+  const std::string a_ = "127.0.0.1:" + std::to_string(first_.port());
+  const std::string b_ = "127.0.0.1:" + std::to_string(second_.port());
+};
+
+TEST_F(Failover, EndpointIsTheHostInUseAlsoAfterAReconnectMovedIt) {
+  Connection conn = open_on_both();
+  EXPECT_EQ(conn.endpoint(), a_);
+  first_.set_accepting(false);
+  first_.cut();
+  conn.reconnect();
+  EXPECT_EQ(conn.endpoint(), b_) << "the host libpq got in on, not the first of the list";
+  EXPECT_EQ(conn.exec_simple("SELECT 1").integer(0, 0), 1);
+}
+
+TEST_F(Failover, SessionsMovedOffAHostThatRefusesAreOneOutageOfItSaidOnce) {
+  Connection one = open_on_both("one"), two = open_on_both("two");
+  const FaultRecords before = fault_records();
+  first_.set_accepting(false);
+  first_.cut();
+  CapturedLog log;
+  EXPECT_EQ(touch(one, log.logger.get()).reconnects, 1);
+  EXPECT_EQ(touch(two, log.logger.get()).reconnects, 1);
+  EXPECT_EQ(one.endpoint(), b_);
+  EXPECT_EQ(two.endpoint(), b_);
+  auto faults = fault_records_since(before);
+  ASSERT_EQ(faults.count(a_), 1u) << log.str();
+  EXPECT_EQ(faults[a_].sessions_lost, 2u);
+  EXPECT_EQ(faults[a_].sessions_moved, 2u);
+  EXPECT_EQ(faults[a_].outages, 1u) << "two sessions, one outage";
+  EXPECT_GT(faults[a_].without_connection.count(), 0);
+  EXPECT_EQ(faults.count(b_), 0u) << "nothing was lost on the second host";
+  EXPECT_EQ(count_of(log.str(), "lost the target " + a_ + ": "), 1) << log.str();
+  EXPECT_TRUE(contains(log.str(), "; its sessions moved to " + b_)) << log.str();
+
+  // The first host is back; a session lost on the second goes home first: that is no outage of
+  // the second (it was never tried), and a session got in on the first again: its outage ended.
+  first_.set_accepting(true);
+  const FaultRecords middle = fault_records();
+  second_.cut();
+  EXPECT_EQ(touch(one, log.logger.get()).reconnects, 1);
+  EXPECT_EQ(one.endpoint(), a_);
+  faults = fault_records_since(middle);
+  ASSERT_EQ(faults.count(b_), 1u);
+  EXPECT_EQ(faults[b_].sessions_lost, 1u);
+  EXPECT_EQ(faults[b_].sessions_moved, 1u);
+  EXPECT_EQ(faults[b_].outages, 0u);
+  EXPECT_FALSE(contains(log.str(), "lost the target " + b_)) << log.str();
+  EXPECT_TRUE(std::regex_search(log.str(), std::regex("the target " + a_ + " is back after [0-9]+\\.[0-9] s")))
+      << log.str();
 }
 
 TEST(SleepUnless, EndsPromptlyWhenStoppedAndSleepsOtherwise) {

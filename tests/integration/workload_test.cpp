@@ -1,8 +1,8 @@
 // bank.workload and bank.audit (issue 6) through the roachrun binary, on the real test server:
 // each protocol keeps the money under contention (checked with the test's own SQL), retries are
 // absorbed and failures reported, the audit catches a corrupted balance, bad parameters are
-// refused before anything runs, a target that goes away mid-run, progress lines, and clients
-// spread over several hosts.
+// refused before anything runs, a target that goes away mid-run, progress lines, clients spread
+// over several hosts, and one node of three lost and back (with the figures per host).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -453,10 +453,12 @@ INSTANTIATE_TEST_SUITE_P(
 // --- 5. a target that disappears mid-run --------------------------------------------------------
 
 // Starts a workload through `proxy`, waits until it has filled its table and run for about a
-// second, then cuts every connection and refuses new ones.
+// second, then cuts every connection and refuses new ones. `extra`: more arguments of `run`.
 std::unique_ptr<RunningCommand> start_then_cut(const std::string& file, const std::string& target, TcpProxy& proxy,
-                                               Connection& direct) {
-  auto cmd = std::make_unique<RunningCommand>(std::vector<std::string>{"run", file, "--target", target});
+                                               Connection& direct, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"run", file, "--target", target};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto cmd = std::make_unique<RunningCommand>(args);
   const auto deadline = Clock::now() + 30s;
   bool filled = false;
   while (!filled && Clock::now() < deadline) {
@@ -634,6 +636,110 @@ TEST_P(WorkloadOnCockroach, SingleStatementConservesMoneyUnderContention) {
 
 INSTANTIATE_TEST_SUITE_P(Workload, WorkloadOnCockroach, ::testing::Bool(),
                          [](const auto& p) { return p.param ? "with_ledger" : "without_ledger"; });
+
+// --- 8. node loss in a many-node target ---------------------------------------------------------
+
+// Three TCP proxies in front of the one test server act as the nodes of a three-node target
+// (host=127.0.0.1,127.0.0.1,127.0.0.1 port=p1,p2,p3). The first is killed mid-run -- every
+// session cut, new ones refused -- and restored a second later. Its clients move to the next
+// node that answers and the run goes on: exit 0, every transfer counted once, and the summary
+// and the JSON result say per host what each served and what the killed one lost.
+class WorkloadNodeLoss : public Workload, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(WorkloadNodeLoss, ClientsMoveToTheNextNodeAndEachHostSaysWhatItServedAndLost) {
+  TcpProxy first(TestServer::get().port()), second(TestServer::get().port()), third(TestServer::get().port());
+  TcpProxy* nodes[] = {&first, &second, &third};
+  std::vector<std::string> endpoints;
+  for (TcpProxy* node : nodes) endpoints.push_back("127.0.0.1:" + std::to_string(node->port()));
+  const std::string target = "host=127.0.0.1,127.0.0.1,127.0.0.1 port=" + std::to_string(first.port()) + "," +
+                             std::to_string(second.port()) + "," + std::to_string(third.port()) +
+                             " user=root dbname=defaultdb sslmode=disable";
+  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "6"}, {"duration", "4s"},
+                                              {"rate", "300"}, {"protocol", GetParam()}, {"ledger", "true"}}),
+                       kContentionRetry);
+  Connection direct = connect();
+  auto cmd = start_then_cut(file, target, first, direct, {"--report", "json=" + report_path().string()});
+  // What the others had received when the first went.
+  std::size_t bytes_at_kill[3];
+  for (int n = 0; n < 3; ++n) bytes_at_kill[n] = nodes[n]->client_bytes().size();
+  std::this_thread::sleep_for(1s);
+  first.set_accepting(true);
+  auto r = finish(*cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // Every transfer counted once, the money where it was.
+  const std::int64_t committed = number(r.out, std::regex("transfers: ([0-9]+) committed"));
+  EXPECT_GT(committed, 0) << r.out;
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger"), committed) << "committed == ledger rows\n" << r.out;
+  EXPECT_TRUE(contains(r.out, "audit: ok (100 accounts, total 100000 = 100 x 1000, none negative, ledger consistent)"))
+      << r.out;
+  expect_money_conserved(100, 1000);
+
+  // The first node's two clients (0 and 3) moved on to a node that answered, on top of the
+  // others' own two clients each; and the others served on after the kill.
+  EXPECT_GE(second.connections() + third.connections(), 2 + 2 + 2) << r.err;
+  for (int n = 1; n < 3; ++n) EXPECT_GT(nodes[n]->client_bytes().size(), bytes_at_kill[n]) << "node " << n << " served on";
+
+  // Said once, not once per client, with where its sessions went.
+  const std::regex lost_re("lost the target " + endpoints[0] + ": [^\n]*; its sessions moved to 127\\.0\\.0\\.1:");
+  int lost_lines = 0;
+  for (auto it = std::sregex_iterator(r.err.begin(), r.err.end(), lost_re); it != std::sregex_iterator(); ++it) ++lost_lines;
+  EXPECT_EQ(lost_lines, 1) << r.err;
+  for (int n = 1; n < 3; ++n) EXPECT_FALSE(contains(r.err, "lost the target " + endpoints[n])) << r.err;
+
+  // Per host, in the JSON result and the summary.
+  const auto res = result();
+  ASSERT_TRUE(res.is_object()) << r.out;
+  EXPECT_EQ(res["hosts"], 3);
+  ASSERT_EQ(res["per_host"].size(), 3u) << res.dump();
+  std::int64_t committed_by_hosts = 0, reconnects_by_hosts = 0, ambiguous_committed = 0, ambiguous_not = 0;
+  for (int n = 0; n < 3; ++n) {
+    const auto& host = res["per_host"][n];
+    EXPECT_EQ(host["endpoint"], endpoints[n]) << res.dump();
+    committed_by_hosts += host["committed"].get<std::int64_t>();
+    reconnects_by_hosts += host["reconnects"].get<std::int64_t>();
+    ambiguous_committed += host["ambiguous_committed"].get<std::int64_t>();
+    ambiguous_not += host["ambiguous_not_committed"].get<std::int64_t>();
+    EXPECT_GT(host["committed"].get<std::int64_t>(), 0) << "host " << n << " served transfers\n" << res.dump();
+    EXPECT_EQ(host["given_up"], 0) << res.dump();
+    const std::regex line("\nhost " + endpoints[n] + ": " + host["committed"].dump() + " committed, " +
+                          host["reconnects"].dump() + " reconnects?, " + host["outages"].dump() + " outages?");
+    EXPECT_TRUE(std::regex_search(r.out, line)) << "host " << n << "\n" << r.out;
+  }
+  const auto& killed = res["per_host"][0];
+  EXPECT_GE(killed["reconnects"].get<std::int64_t>(), 2) << res.dump();
+  EXPECT_EQ(killed["outages"], 1) << res.dump();
+  EXPECT_GT(killed["seconds_without_connection"].get<double>(), 0.0) << res.dump();
+  for (int n = 1; n < 3; ++n) {
+    EXPECT_EQ(res["per_host"][n]["outages"], 0) << res.dump();
+    EXPECT_EQ(res["per_host"][n]["seconds_without_connection"].get<double>(), 0.0) << res.dump();
+  }
+  EXPECT_EQ(committed_by_hosts, committed) << "the hosts' transfers add up to the committed ones\n" << res.dump();
+  EXPECT_EQ(reconnects_by_hosts, res["reconnects"].get<std::int64_t>()) << res.dump();
+  EXPECT_EQ(res["outages"], 1) << res.dump();
+  EXPECT_EQ(res["ambiguous_committed"].get<std::int64_t>(), ambiguous_committed) << res.dump();
+  EXPECT_EQ(res["ambiguous_not_committed"].get<std::int64_t>(), ambiguous_not) << res.dump();
+  EXPECT_EQ(res["failures"], 0) << res.dump();
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nfaults: 1 outage, [0-9]+\\.[0-9]{3} s without a connection")))
+      << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, WorkloadNodeLoss, ::testing::Values("tutorial", "single", "pipeline"));
+
+// One host: no table of hosts in the summary, but the JSON result always has the fault figures.
+TEST_F(Workload, OneHostKeepsTheSummaryShortAndTheResultHasTheFigures) {
+  auto r = run(scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "50"}})));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(contains(r.out, "\nhost ")) << r.out;
+  EXPECT_FALSE(contains(r.out, "faults:")) << "nothing went wrong: nothing to say\n" << r.out;
+  const auto res = result();
+  ASSERT_TRUE(res.is_object());
+  for (const char* key : {"outages", "seconds_without_connection", "ambiguous_committed", "ambiguous_not_committed"})
+    EXPECT_EQ(res[key], 0) << key << " in " << res.dump();
+  ASSERT_EQ(res["per_host"].size(), 1u) << res.dump();
+  EXPECT_EQ(res["per_host"][0]["endpoint"], "127.0.0.1:" + std::to_string(TestServer::get().port()));
+  EXPECT_EQ(res["per_host"][0]["committed"], res["committed"]);
+}
 
 }  // namespace
 }  // namespace roachrun::test
