@@ -67,7 +67,8 @@ TEST_F(Install, LayoutOfThePrefix) {
   for (const char* file : {"bin/roachrun", "lib/libroachrun_sdk.so", "lib/roachrun/plugins/libroachrun_sql.so",
                            "lib/roachrun/plugins/libroachrun_admin.so", "lib/roachrun/plugins/libroachrun_bank.so",
                            "lib/roachrun/plugins/libroachrun_certs.so", "include/roachrun/roachrun.hpp",
-                           "include/roachrun/plugin.hpp", "include/roachrun/sdk_version.hpp",
+                           "include/roachrun/plugin.hpp", "include/roachrun/faults.hpp",
+                           "include/roachrun/sdk_version.hpp",
                            "share/roachrun/scenarios/bank-insecure.yaml", "lib/cmake/roachrun/roachrun-config.cmake",
                            "lib/cmake/roachrun/roachrun-config-version.cmake",
                            "lib/cmake/roachrun/roachrun-targets.cmake", "lib/cmake/roachrun/RoachrunPlugin.cmake"})

@@ -81,9 +81,9 @@ void print_summary(std::ostream& out, const RunSummary& run) {
   const WorkloadConfig& config = run.config;
   const Totals& total = run.total;
   out << "workload: protocol " << to_string(config.protocol) << ", " << config.clients
-      << (config.clients == 1 ? " client, " : " clients, ");
-  if (run.hosts > 1) out << "over " << run.hosts << " hosts, ";
-  out << config.accounts << " accounts, isolation "
+      << (config.clients == 1 ? " client" : " clients");
+  if (run.hosts > 1) out << " over " << run.hosts << " hosts";
+  out << ", " << config.accounts << " accounts, isolation "
       << roachrun::to_string(config.retry.isolation) << ", " << fixed(run.elapsed_seconds, 1) << " s\n";
   out << "transfers: " << total.committed << " committed (" << fixed(rate_of(run), 1) << "/s), " << total.declined
       << " declined (insufficient funds)";

@@ -36,7 +36,8 @@ struct RunSummary {
 
 // One progress line: the last interval's rate and latencies, the run's retries and failures.
 std::string progress_line(double elapsed_s, double interval_s, const Totals& now, const Totals& before);
-// The summary the step prints: protocol, transfers, latency, retries, failures, audit.
+// The summary the step prints: protocol, transfers, latency, retries, faults (when there were
+// any), failures, one line per host (when there are several), audit.
 void print_summary(std::ostream& out, const RunSummary& run);
 // The same as the JSON report's step result (docs/report-schema.md).
 roachrun::Value summary_json(const RunSummary& run);
