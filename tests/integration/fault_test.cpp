@@ -6,7 +6,7 @@
 // so each test counts its faults and the summary's reconnects.
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -146,33 +146,47 @@ INSTANTIATE_TEST_SUITE_P(Fault, ServerRestart, ::testing::Values("tutorial", "si
 
 // --- b. sessions killed every 0.7 s ----------------------------------------------------------
 
-class KilledSessions : public FaultRun {};
+class KilledSessions : public FaultRun {
+ protected:
+  // Runs the workload for `duration` while every session of its database is terminated every
+  // `interval`, from its first transfer until roachrun exits (the audit after the run is killed
+  // too, if it is there at the time). Returns the figures, the sessions killed as the faults.
+  Figures run_killing_every(std::chrono::milliseconds interval, const std::string& duration) {
+    const std::string database = TestServer::get().create_database("killed");
+    const int port = TestServer::get().port();
+    auto cmd = start(scenario(database, duration), url(port));
+    Connection direct = connect_to(port, database);
+    EXPECT_TRUE(wait_for_rows(direct, "accounts_ledger", 1)) << cmd->err_so_far();
+    std::int64_t killed = 0;
+    while (cmd->running()) {
+      const auto next = Clock::now() + interval;
+      while (cmd->running() && Clock::now() < next) std::this_thread::sleep_for(std::min(interval, 10ms));
+      if (!cmd->running()) break;
+      killed += direct
+                    .query("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity "
+                           "WHERE datname = $1 AND pid <> pg_backend_pid()) AS k WHERE gone",
+                           database)
+                    .integer(0, 0);
+    }
+    auto r = finish(*cmd);
+    Figures f = expect_survived(r, direct);
+    f.faults = killed;
+    return f;
+  }
+};
 
 TEST_P(KilledSessions, EveryFewHundredMillisecondsAreRiddenThrough) {
-  const std::string database = TestServer::get().create_database("killed");
-  const int port = TestServer::get().port();
-  auto cmd = start(scenario(database, "3s"), url(port));
-  Connection direct = connect_to(port, database);
-  ASSERT_TRUE(wait_for_rows(direct, "accounts_ledger", 1)) << cmd->err_so_far();
+  const Figures f = run_killing_every(700ms, "3s");
+  EXPECT_GE(f.faults, 4) << "four rounds at least, each of some of the 5 sessions (4 clients, the step's own)";
+  print("sessions killed every 0.7 s", f);
+}
 
-  // Until roachrun exits: the audit after the run is killed too, if it is there at the time.
-  std::int64_t killed = 0;
-  while (cmd->running()) {
-    const auto next = Clock::now() + 700ms;
-    while (cmd->running() && Clock::now() < next) std::this_thread::sleep_for(10ms);
-    if (!cmd->running()) break;
-    killed += direct
-                  .query("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity "
-                         "WHERE datname = $1 AND pid <> pg_backend_pid()) AS k WHERE gone",
-                         database)
-                  .integer(0, 0);
-  }
-  auto r = finish(*cmd);
-
-  Figures f = expect_survived(r, direct);
-  f.faults = killed;
-  EXPECT_GE(killed, 4) << "four rounds at least, each of some of the 5 sessions (4 clients, the step's own)";
-  print("sessions killed", f);
+// Every 30 ms: many kills land while a client is reconnecting, between its new session's
+// connect and its prepared statements, or while it reads the ledger after a lost COMMIT.
+TEST_P(KilledSessions, AsSoonAsTheyReconnectAreRiddenThroughToo) {
+  const Figures f = run_killing_every(30ms, "2s");
+  EXPECT_GE(f.faults, 50) << "about 60 rounds in 2 s";
+  print("sessions killed every 30 ms", f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fault, KilledSessions, ::testing::Values("tutorial", "single", "pipeline"), protocol_name);
