@@ -5,8 +5,6 @@
 // over several hosts, and one node of three lost and back (with the figures per host).
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <cctype>
 #include <chrono>
@@ -27,13 +25,13 @@
 #include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
+#include "support/workload.hpp"
 
 namespace roachrun::test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using ParamList = std::vector<std::pair<std::string, std::string>>;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -55,33 +53,6 @@ int lines_starting_with(const std::string& text, const std::string& prefix) {
   int n = 0;
   for (const auto& line : lines_of(text)) n += line.rfind(prefix, 0) == 0 ? 1 : 0;
   return n;
-}
-
-// Waits for `cmd` at most `limit` (then kills it and fails the test), and collects it. The
-// process is only looked at (WNOWAIT) until then, so the pid is never signalled once reaped.
-CommandResult finish(RunningCommand& cmd, std::chrono::seconds limit = 120s) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    siginfo_t info{};
-    if (waitid(P_PID, static_cast<id_t>(cmd.pid()), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0) break;
-    if (Clock::now() >= deadline) {
-      ADD_FAILURE() << "roachrun still running after " << limit.count() << " s; killed";
-      cmd.signal(SIGKILL);
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return cmd.wait();
-}
-
-// The steps of a scenario: one step of `type` with its parameters one per line, so a test can
-// tell the line and column of each value: the first parameter is on line `first_line`
-// (see Workload::scenario) and a value starts at column len(key) + 9.
-std::string step(const std::string& type, const ParamList& params, const std::string& step_retry = "") {
-  std::string s = "  - " + type + ":\n";
-  for (const auto& [k, v] : params) s += "      " + k + ": " + v + "\n";
-  if (!step_retry.empty()) s += "    retry: " + step_retry + "\n";
-  return s;
 }
 
 // 2 accounts of 100 and amounts up to 60, 8 clients, 200 transfers: every transfer contends, and
@@ -137,9 +108,8 @@ class Workload : public ::testing::Test {
   }
   // The invariant, checked with the test's own SQL: the total is conserved, no balance negative.
   void expect_money_conserved(std::int64_t accounts, std::int64_t initial_balance, const std::string& table = "accounts") {
-    EXPECT_EQ(scalar("SELECT count(*) FROM " + table), accounts);
-    EXPECT_EQ(scalar("SELECT COALESCE(sum(balance), 0) FROM " + table), accounts * initial_balance);
-    EXPECT_EQ(scalar("SELECT count(*) FROM " + table + " WHERE balance < 0"), 0);
+    Connection c = connect();
+    test::expect_money_conserved(c, accounts, initial_balance, table);
   }
 
   TempDir dir_;
@@ -160,11 +130,6 @@ std::regex summary_regex(const std::string& protocol, int clients, int accounts,
                     "audit: ok \\(" + std::to_string(accounts) + " accounts, total " + total + " = " +
                     std::to_string(accounts) + " x " + std::to_string(initial_balance) + ", none negative" +
                     (ledger ? ", ledger consistent" : "") + "\\)\n");
-}
-
-std::int64_t number(const std::string& text, const std::regex& re) {
-  std::smatch m;
-  return std::regex_search(text, m, re) ? std::stoll(m[1].str()) : -1;
 }
 
 std::int64_t sum_by_sqlstate(const nlohmann::json& by_sqlstate) {
@@ -459,16 +424,7 @@ std::unique_ptr<RunningCommand> start_then_cut(const std::string& file, const st
   std::vector<std::string> args{"run", file, "--target", target};
   args.insert(args.end(), extra.begin(), extra.end());
   auto cmd = std::make_unique<RunningCommand>(args);
-  const auto deadline = Clock::now() + 30s;
-  bool filled = false;
-  while (!filled && Clock::now() < deadline) {
-    try {
-      filled = direct.exec_simple("SELECT count(*) FROM accounts").integer(0, 0) == 100;
-    } catch (const DbError&) {
-    }
-    if (!filled) std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_TRUE(filled) << cmd->err_so_far();
+  EXPECT_TRUE(wait_for_rows(direct, "accounts", 100)) << cmd->err_so_far();
   std::this_thread::sleep_for(1s);
   proxy.set_accepting(false);
   proxy.cut();

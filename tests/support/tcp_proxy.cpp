@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace roachrun::test {
@@ -56,6 +57,28 @@ int open_listener(int port) {
   return fd;
 }
 
+// Whether `chunk` (frontend messages: a type byte, a big-endian length counting itself, the body)
+// runs a statement holding `marker`; see TcpProxy::arm. What does not parse as whole messages (the
+// start-up packet, a message split over two reads) matches only as far as it parses.
+bool runs_statement(const std::string& chunk, const std::string& marker) {
+  for (std::size_t at = 0; at + 5 <= chunk.size();) {
+    std::uint32_t length = 0;
+    for (std::size_t i = 1; i <= 4; ++i) length = length << 8 | static_cast<unsigned char>(chunk[at + i]);
+    if (length < 4 || chunk.size() - at - 1 < length) return false;
+    const std::string_view body(chunk.data() + at + 5, length - 4);
+    // Query: the text. Parse: the statement's name, then its text. Bind: the portal, then the name.
+    const std::string_view first = body.substr(0, body.find('\0'));
+    const std::string_view second = first.size() < body.size() ? body.substr(first.size() + 1) : std::string_view();
+    const std::string_view name = second.substr(0, second.find('\0'));
+    const bool hit = (chunk[at] == 'Q' && first.find(marker) != std::string_view::npos) ||
+                     (chunk[at] == 'P' && first.empty() && second.find(marker) != std::string_view::npos) ||
+                     (chunk[at] == 'B' && name.find(marker) != std::string_view::npos);
+    if (hit) return true;
+    at += 1 + length;
+  }
+  return false;
+}
+
 }  // namespace
 
 TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
@@ -92,7 +115,11 @@ void TcpProxy::set_accepting(bool accepting) {
   while (listening_.load() != accepting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
-void TcpProxy::arm(CommitFault fault) {
+void TcpProxy::arm(CommitFault fault, std::string marker) {
+  {
+    std::lock_guard lock(mutex_);
+    marker_ = std::move(marker);
+  }
   fired_ = false;
   fault_ = static_cast<int>(fault);
 }
@@ -164,11 +191,13 @@ void TcpProxy::pump(int client, int server, int generation) {
       ssize_t n = ::recv(client, buf, sizeof buf, 0);
       if (n <= 0) break;
       const std::string chunk(buf, static_cast<std::size_t>(n));
+      std::string marker;
       {
         std::lock_guard lock(mutex_);
         sent_ += chunk;
+        marker = marker_;
       }
-      if (chunk.find("COMMIT") != std::string::npos && fault_ != static_cast<int>(CommitFault::none)) {
+      if (fault_ != static_cast<int>(CommitFault::none) && runs_statement(chunk, marker)) {
         const auto fault = static_cast<CommitFault>(fault_.exchange(static_cast<int>(CommitFault::none)));
         if (fault == CommitFault::drop_reply) {
           send_all(server, chunk.data(), chunk.size());

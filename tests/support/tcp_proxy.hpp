@@ -32,8 +32,11 @@ class TcpProxy {
   TcpProxy& operator=(const TcpProxy&) = delete;
 
   int port() const noexcept { return port_; }
-  // The next client message holding "COMMIT" (on any connection) triggers `fault`, once.
-  void arm(CommitFault fault);
+  // The next client message that runs a statement holding `marker` (on any connection) triggers
+  // `fault`, once: a simple query or an unnamed (run at once) statement whose text holds it, or
+  // a Bind of a prepared statement whose name does -- so the commit of a pipeline's prepared
+  // COMMIT or of a single-statement transaction can be aimed at, and not the Parse preparing it.
+  void arm(CommitFault fault, std::string marker = "COMMIT");
   // True once an armed fault went off.
   bool fired() const noexcept { return fired_.load(); }
   // Connections accepted so far.
@@ -64,6 +67,7 @@ class TcpProxy {
   std::atomic<bool> accepting_{true};
   std::atomic<bool> listening_{false};
   mutable std::mutex mutex_;
+  std::string marker_ = "COMMIT";  // under mutex_
   std::string sent_;
   std::map<int, int> open_;  // running pumps by generation (under mutex_)
   std::vector<std::thread> pumps_;

@@ -264,6 +264,37 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
   return server;
 }
 
+void LocalServer::restart() {
+  const std::string endpoint = host_ + ":" + std::to_string(port_);
+  const fs::path log_file = dir_ / "server.log";
+  if (pid_ <= 0) throw ConnectError(endpoint, "cannot restart the local PostgreSQL server: it is not running");
+  using clock = std::chrono::steady_clock;
+  kill(pid_, SIGINT);
+  int status = 0;
+  for (const auto deadline = clock::now() + std::chrono::seconds(15); waitpid(pid_, &status, WNOHANG) != pid_;) {
+    if (clock::now() >= deadline)
+      throw ConnectError(endpoint, "the local PostgreSQL server did not shut down within 15 s:" + log_tail(log_file));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  // postgresql.auto.conf still names the port: the server comes back where clients left it.
+  pid_ = spawn({(find_postgres_bindir() / "postgres").string(), "-D", (dir_ / "data").string()}, log_file,
+               choose_identity(), SIGQUIT);
+  // Any answer but "the database system is starting up" (PQPING_REJECT) means it is up.
+  const std::string ping = "host=" + host_ + " port=" + std::to_string(port_) + " dbname=postgres connect_timeout=2";
+  for (const auto deadline = clock::now() + std::chrono::seconds(60); PQping(ping.c_str()) != PQPING_OK;) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw ConnectError(endpoint, "the local PostgreSQL server exited while restarting:" + log_tail(log_file));
+    }
+    if (clock::now() >= deadline)
+      throw ConnectError(endpoint, "the local PostgreSQL server did not accept connections within 60 s of a restart:" +
+                                       log_tail(log_file));
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  log_.info("local PostgreSQL server on {} restarted", endpoint);
+}
+
 LocalServer::~LocalServer() { stop(); }
 
 void LocalServer::stop() noexcept {

@@ -49,6 +49,11 @@ class LocalServer {
 
   // Stops the server and removes its directory; idempotent.
   void stop() noexcept;
+  // A fast shutdown (SIGINT, as stop() sends) and a start on the same port and data directory,
+  // as `pg_ctl restart -m fast` does; returns once it accepts connections again. For tests of
+  // clients riding through a restart. Throws ConnectError (with the tail of the server's log) if
+  // it is not running, does not stop within 15 s, or does not come back within 60 s.
+  void restart();
 
  private:
   LocalServer(spdlog::logger& log) : log_(log) {}

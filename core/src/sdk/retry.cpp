@@ -198,11 +198,25 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto start = clock::now();
   // `noticed`: when the engine found the session lost; the time until the new one is the
-  // caller's time without a connection.
+  // caller's time without a connection. A session lost again before the strategy set it up
+  // (killed as soon as it connected) is replaced once more, within reconnect_budget: its DbError
+  // must not reach the caller, as it would from inside the loop's handler below, ending the run
+  // as if it were final.
   const auto renew_session = [&](clock::time_point noticed, std::string_view reason) {
-    reconnect_through_outage(conn, policy, hooks, noticed, reason);
-    ++stats.reconnects;
-    strategy.new_session(conn);
+    std::string again;  // the reason of a repeated loss (outlives its DbError)
+    for (const auto until = clock::now() + policy.reconnect_budget;;) {
+      reconnect_through_outage(conn, policy, hooks, noticed, reason);
+      ++stats.reconnects;
+      try {
+        strategy.new_session(conn);
+        return;
+      } catch (const DbError& lost) {
+        if (!is_connection_lost_sqlstate(lost.sqlstate()) || clock::now() >= until) throw;
+        noticed = clock::now();
+        again = lost.server_message();
+        reason = again;
+      }
+    }
   };
   constexpr std::string_view kFoundLost = "the session was found lost";
 
@@ -254,7 +268,17 @@ TransactionStats run_attempts(Connection& conn, AttemptStrategy& strategy, const
         try {
           // A lost connection may still look up to libpq (nothing read the EOF yet): replace it.
           if (!conn.is_ok() || is_connection_lost_sqlstate(e.sqlstate())) renew_session(failed_at, e.server_message());
-          committed = strategy.committed(conn);
+          // The check's session may be lost too: asked again on a new one, not given up as
+          // unknown (a transfer that did commit would go uncounted).
+          for (const auto until = clock::now() + policy.reconnect_budget;;) {
+            try {
+              committed = strategy.committed(conn);
+              break;
+            } catch (const DbError& lost) {
+              if (!is_connection_lost_sqlstate(lost.sqlstate()) || clock::now() >= until) throw;
+              renew_session(clock::now(), lost.server_message());
+            }
+          }
         } catch (const Interrupted&) {
           throw;
         } catch (const Error& check) {
