@@ -69,9 +69,13 @@ bool collected(pid_t& pid, int* status = nullptr) {
   return true;
 }
 
-// Whether no process is left in the process group `group` (then it becomes -1).
+// Whether no process is left in the process group `group` (then it becomes -1). Its members that
+// are our children are collected on the way: initdb's own children are too, once initdb is gone,
+// as roachrun is their subreaper (start()). REQUIRES: live().mutex held.
 bool group_empty(pid_t& group) {
   if (group <= 0) return true;
+  while (waitpid(-group, nullptr, WNOHANG) > 0) {
+  }
   if (kill(-group, 0) == 0 || errno != ESRCH) return false;
   group = -1;
   return true;
@@ -153,8 +157,9 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
     setpgid(0, 0);
     // A Ctrl-C sent to roachrun's process group between fork and setpgid is pending here, blocked:
     // discard it (setting SIG_IGN does) rather than have the new server or initdb die of it.
+    // SIGPIPE too: roachrun ignores it, and an ignored signal stays ignored across exec.
     struct sigaction action {};
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
       action.sa_handler = SIG_IGN;
       sigaction(sig, &action, nullptr);
       action.sa_handler = SIG_DFL;
@@ -276,6 +281,11 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
   chown_tree(server->dir_, who);
 
   log.debug("initdb into {} (as {})", data.string(), who.switch_user ? who.name : "the current user");
+  // initdb's children (a postgres in bootstrap mode) outlive a killed initdb for a moment; as
+  // orphans they would go to PID 1, which in a container may never collect them, and their
+  // process group would never be seen empty. Orphans come to us instead, for the rest of the run
+  // (an orphan we do not collect stays a zombie until roachrun exits: harmless).
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   {
     auto lock = lock_to_create();
     server->initdb_ = server->initdb_group_ =
@@ -287,7 +297,11 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
   for (;;) {
     {
       std::lock_guard lock(live().mutex);
-      if (collected(server->initdb_, &status)) break;
+      // Once initdb has ended, its group is known empty: it waited for its own children.
+      if (collected(server->initdb_, &status)) {
+        group_empty(server->initdb_group_);
+        break;
+      }
     }
     throw_if_interrupted();
     std::this_thread::sleep_for(10ms);

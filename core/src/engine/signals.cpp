@@ -25,6 +25,9 @@ Interrupts& Interrupts::install() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // A closed stdout or stderr (`roachrun run ... | head`) must not kill roachrun before it
+    // stops the local server and removes its directory: writes fail with EPIPE instead.
+    signal(SIGPIPE, SIG_IGN);
     std::thread([set] {
       for (int count = 0;; ++count) {
         int sig = 0;
