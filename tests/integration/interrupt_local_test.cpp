@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -181,6 +182,9 @@ TEST(LocalInterrupt, CtrlCAtAnyMomentLeavesNoDirectoryAndNoServer) {
   std::cout << "interrupt test: " << runs << " runs, ROACHRUN_INTERRUPT_SEED=" << seed << "\n";
   std::mt19937 random(seed);
   TempDir parent;
+  // A shell starts a background job with SIGINT ignored, and the runs would inherit that: a
+  // SIGINT before roachrun's signal thread is up would be dropped, not end the run.
+  std::signal(SIGINT, SIG_DFL);
 
   // How long each phase lasts here, from an uninterrupted run.
   const fs::path calibration = run_tmpdir(parent, 0);
