@@ -135,9 +135,10 @@ TEST(ExitCodes, CtrlCStopsTheRunAndRemovesTheLocalServer) {
                         "scenario: slow\nsteps:\n  - name: Sleep\n    sql.exec: SELECT pg_sleep(60)\n"
                         "  - sql.exec: SELECT 1\n");
   RunningCommand run({"--log-level", "debug", "run", file});
-  // Wait until the step is running on the local server.
+  // Wait until the step is running on the local server: it says "running" before its first
+  // connection starts the server, and a Ctrl-C during the start-up would end that instead.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (run.err_so_far().find("[1/2] Sleep (sql.exec): running") == std::string::npos &&
+  while (run.err_so_far().find("local PostgreSQL server ready on") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -31,12 +32,16 @@ struct LocalServerOptions {
   // Files copied into the data directory (owned by the server's user, mode 0600) before start,
   // e.g. the TLS key and certificates: {source, name in the data directory}.
   std::vector<std::pair<std::filesystem::path, std::string>> files;
+  // Set on Ctrl-C (Interrupts::flag()): start() then stops waiting for initdb or the server and
+  // throws Interrupted. Null: start() is not interruptible.
+  const std::atomic<bool>* interrupted = nullptr;
 };
 
 class LocalServer {
  public:
   // Throws ConnectError if the server cannot be set up or does not come up; the message carries
-  // the tail of the server's log.
+  // the tail of the server's log. Throws Interrupted at once on Ctrl-C (options.interrupted),
+  // having stopped what it started and removed the directory.
   static std::unique_ptr<LocalServer> start(const LocalServerOptions& options, spdlog::logger& log);
   ~LocalServer();
   LocalServer(const LocalServer&) = delete;
@@ -47,7 +52,8 @@ class LocalServer {
   const std::filesystem::path& directory() const noexcept { return dir_; }
   pid_t pid() const noexcept { return pid_; }
 
-  // Stops the server and removes its directory; idempotent.
+  // Stops the server (and an initdb still running) and removes its directory; idempotent.
+  // Bounded: about 15 s at worst.
   void stop() noexcept;
   // A fast shutdown (SIGINT, as stop() sends) and a start on the same port and data directory,
   // as `pg_ctl restart -m fast` does; returns once it accepts connections again. For tests of
@@ -55,14 +61,23 @@ class LocalServer {
   // it is not running, does not stop within 15 s, or does not come back within 60 s.
   void restart();
 
+  // For an exit that cannot unwind (the second Ctrl-C exits at once from the signal thread while
+  // another thread may be anywhere in start() or stop()): kills every local server and initdb of
+  // the process (immediate shutdown, SIGKILL if that hangs), waits until they are gone, removes
+  // their directories, and refuses to start any more. Bounded: about 3 s at worst. Thread-safe.
+  static void abandon_all() noexcept;
+
  private:
-  LocalServer(spdlog::logger& log) : log_(log) {}
+  // Registers the server for abandon_all(); the destructor deregisters it.
+  explicit LocalServer(spdlog::logger& log);
 
   spdlog::logger& log_;
   std::filesystem::path dir_;
   std::string host_ = "127.0.0.1";
   int port_ = 0;
   pid_t pid_ = -1;
+  pid_t initdb_ = -1;        // initdb while it runs; the leader of its process group
+  pid_t initdb_group_ = -1;  // that group until it is empty (initdb's own children are in it)
 };
 
 // Where the PostgreSQL server binaries are: $ROACHRUN_PG_BINDIR, else the newest

@@ -14,6 +14,7 @@
 #include "engine/caught_error.hpp"
 #include "engine/local_target.hpp"
 #include "engine/plugin_registry.hpp"
+#include "engine/signals.hpp"
 #include "engine/target.hpp"
 #include "roachrun/certificate_authority.hpp"
 #include "roachrun/error.hpp"
@@ -51,7 +52,11 @@ class LocalTarget final : public Target {
  private:
   const LocalServer& server() const {
     std::lock_guard lock(mutex_);
-    if (!server_) server_ = LocalServer::start(def_.secure ? secure_options() : LocalServerOptions{}, log_);
+    if (!server_) {
+      LocalServerOptions options = def_.secure ? secure_options() : LocalServerOptions{};
+      options.interrupted = &Interrupts::instance().flag();
+      server_ = LocalServer::start(options, log_);
+    }
     return *server_;
   }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/exit_status.hpp"
+#include "engine/local_server.hpp"
 #include "sdk/cancel_registry.hpp"
 
 namespace roachrun {
@@ -24,14 +25,20 @@ Interrupts& Interrupts::install() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // A closed stdout or stderr (`roachrun run ... | head`) must not kill roachrun before it
+    // stops the local server and removes its directory: writes fail with EPIPE instead.
+    signal(SIGPIPE, SIG_IGN);
     std::thread([set] {
       for (int count = 0;; ++count) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0) continue;
         if (count > 0) {
-          const char msg[] = "roachrun: interrupted again; exiting without cleaning up\n";
+          const char msg[] = "roachrun: interrupted again; stopping the local server at once and exiting\n";
           ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
           (void)ignored;
+          // No waiting for rollbacks or a checkpoint, but no server or directory left behind:
+          // an immediate shutdown takes milliseconds (bounded at about 3 s).
+          LocalServer::abandon_all();
           _exit(kExitInterrupted);
         }
         const char msg[] = "roachrun: interrupted; rolling back and cleaning up (press Ctrl-C again to exit now)\n";

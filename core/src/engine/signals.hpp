@@ -1,7 +1,8 @@
 // Ctrl-C and SIGTERM: the first one sets the interrupted flag and cancels the statement in flight
 // on every open Connection (the SDK's cancel registry: the core's, the steps' own, reconnected
 // ones), so the run unwinds normally (rolling back, stopping the local server, removing its
-// directory) and exits 130; connecting after it throws Interrupted. A second one exits at once.
+// directory) and exits 130; connecting after it throws Interrupted. A second one exits at once,
+// after an immediate shutdown of the local server and the removal of its directory.
 #pragma once
 
 #include <atomic>
