@@ -37,9 +37,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string table = quoted_table(conn, p);
   const std::string name = p.string("table");  // for messages
   const std::string ledger = conn.escape_identifier(p.string("ledger"));
-  // Asked before BEGIN: dialect() may run a query (run again if the connection is lost).
-  bool cockroach = false;
-  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) { cockroach = c.dialect().is_cockroach(); });
+  const bool cockroach = is_cockroach(ctx);  // asked before BEGIN: it may run a query
 
   // The statements of the tutorial's transfer_funds(), shared with bank.workload.
   const TransferSql sql = TransferSql::for_table(table);

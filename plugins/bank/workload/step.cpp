@@ -150,8 +150,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   ctx.log().info("bank.workload: {} accounts of {} in {} ({} ms)", config.accounts, config.initial_balance, config.table,
                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - fill_start).count());
 
-  bool cockroach = false;
-  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) { cockroach = c.dialect().is_cockroach(); });
+  const bool cockroach = is_cockroach(ctx);
   const WorkloadSql sql = WorkloadSql::build(config, table, ledger, cockroach);
   int hosts = 1;
   Clients clients(config, sql, spread_over_hosts(ctx.connection_options(""), config.clients, hosts));
