@@ -29,29 +29,33 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
                               "CREATE DATABASE must run outside a transaction: COMMIT or ROLLBACK first");
   }
 
-  const std::string owner = p.has("owner") ? conn.escape_identifier(p.string("owner")) : std::string();
-  // An existing database gets the owner too, with ALTER (CockroachDB has it from v20.2).
-  const std::string alter_owner = "ALTER DATABASE " + quoted + " OWNER TO " + owner;
+  // Each statement is safe to run again (the database is looked up first): after a lost
+  // connection the rest runs again on a new session.
+  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) {
+    const std::string owner = p.has("owner") ? c.escape_identifier(p.string("owner")) : std::string();
+    // An existing database gets the owner too, with ALTER (CockroachDB has it from v20.2).
+    const std::string alter_owner = "ALTER DATABASE " + quoted + " OWNER TO " + owner;
 
-  if (conn.dialect().is_cockroach()) {
-    conn.exec_params("CREATE DATABASE IF NOT EXISTS " + quoted);
-    if (!owner.empty()) conn.exec_params(alter_owner);
-    ctx.log().info("database {} exists", database);
-    return;
-  }
-  // PostgreSQL has no CREATE DATABASE IF NOT EXISTS. A new database gets its owner in the CREATE
-  // itself, so an unknown owner leaves no database behind.
-  bool created = conn.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", database).rows() == 0;
-  if (created) {
-    try {
-      conn.exec_params("CREATE DATABASE " + quoted + (owner.empty() ? "" : " OWNER " + owner));
-    } catch (const roachrun::DbError& e) {
-      if (e.sqlstate() != "42P04") throw;  // duplicate_database: created meanwhile; fine
-      created = false;
+    if (c.dialect().is_cockroach()) {
+      c.exec_params("CREATE DATABASE IF NOT EXISTS " + quoted);
+      if (!owner.empty()) c.exec_params(alter_owner);
+      ctx.log().info("database {} exists", database);
+      return;
     }
-  }
-  if (!created && !owner.empty()) conn.exec_params(alter_owner);
-  ctx.log().info("database {} {}", database, created ? "created" : "already exists");
+    // PostgreSQL has no CREATE DATABASE IF NOT EXISTS. A new database gets its owner in the CREATE
+    // itself, so an unknown owner leaves no database behind.
+    bool created = c.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", database).rows() == 0;
+    if (created) {
+      try {
+        c.exec_params("CREATE DATABASE " + quoted + (owner.empty() ? "" : " OWNER " + owner));
+      } catch (const roachrun::DbError& e) {
+        if (e.sqlstate() != "42P04") throw;  // duplicate_database: created meanwhile; fine
+        created = false;
+      }
+    }
+    if (!created && !owner.empty()) c.exec_params(alter_owner);
+    ctx.log().info("database {} {}", database, created ? "created" : "already exists");
+  });
 }
 
 }  // namespace

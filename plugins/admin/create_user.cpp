@@ -47,31 +47,33 @@ void check(const roachrun::Params& p) {
 }
 
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
-  roachrun::Connection& conn = ctx.connection();
   const std::string user = p.string("user");
-  const std::string quoted = conn.escape_identifier(user);
-
-  if (conn.dialect().is_cockroach()) {
-    conn.exec_params("CREATE USER IF NOT EXISTS " + quoted);
-    // A separate ALTER so an existing user gets the password too: IF NOT EXISTS would skip it.
-    // CockroachDB takes the password as a parameter. (In an --insecure cluster it refuses any
-    // password; its error says so.)
-    if (p.has("password"))
-      conn.exec_params("ALTER USER " + quoted + " WITH PASSWORD $1", {roachrun::param(p.string("password"))});
-    ctx.log().info("user {} exists", user);
-  } else {
-    // PostgreSQL has no CREATE USER IF NOT EXISTS.
-    const bool exists = conn.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", user).rows() > 0;
-    if (!exists) {
-      try {
-        conn.exec_params("CREATE USER " + quoted);
-      } catch (const roachrun::DbError& e) {
-        if (e.sqlstate() != "42710") throw;  // duplicate_object: created meanwhile by someone else; fine
+  // Each statement is safe to run again (the user is looked up, the password set again): after a
+  // lost connection the whole step runs again on a new session.
+  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& conn) {
+    const std::string quoted = conn.escape_identifier(user);
+    if (conn.dialect().is_cockroach()) {
+      conn.exec_params("CREATE USER IF NOT EXISTS " + quoted);
+      // A separate ALTER so an existing user gets the password too: IF NOT EXISTS would skip it.
+      // CockroachDB takes the password as a parameter. (In an --insecure cluster it refuses any
+      // password; its error says so.)
+      if (p.has("password"))
+        conn.exec_params("ALTER USER " + quoted + " WITH PASSWORD $1", {roachrun::param(p.string("password"))});
+      ctx.log().info("user {} exists", user);
+    } else {
+      // PostgreSQL has no CREATE USER IF NOT EXISTS.
+      const bool exists = conn.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", user).rows() > 0;
+      if (!exists) {
+        try {
+          conn.exec_params("CREATE USER " + quoted);
+        } catch (const roachrun::DbError& e) {
+          if (e.sqlstate() != "42710") throw;  // duplicate_object: created meanwhile by someone else; fine
+        }
       }
+      if (p.has("password")) set_postgres_password(conn, user, quoted, p.string("password"));
+      ctx.log().info("user {} {}", user, exists ? "already exists" : "created");
     }
-    if (p.has("password")) set_postgres_password(conn, user, quoted, p.string("password"));
-    ctx.log().info("user {} {}", user, exists ? "already exists" : "created");
-  }
+  });
 }
 
 }  // namespace

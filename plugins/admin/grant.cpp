@@ -54,9 +54,12 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::vector<std::string> privileges = parse_privileges(p.strings("privileges"));
   const std::string quoted_user = conn.escape_identifier(user);
 
-  conn.exec_params("GRANT " + join_privileges(privileges) + " ON DATABASE " + conn.escape_identifier(database) + " TO " +
-            quoted_user);
-  if (!conn.dialect().is_cockroach()) grant_on_public_schema(ctx, conn, database, quoted_user, privileges);
+  // GRANT is safe to run again: after a lost connection the grants are made again on a new session.
+  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) {
+    c.exec_params("GRANT " + join_privileges(privileges) + " ON DATABASE " + c.escape_identifier(database) + " TO " +
+                  quoted_user);
+    if (!c.dialect().is_cockroach()) grant_on_public_schema(ctx, c, database, quoted_user, privileges);
+  });
   ctx.log().info("granted {} on database {} to {}", join_privileges(privileges), database, user);
 }
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include <roachrun/error.hpp>
+#include <roachrun/step.hpp>
 
 
 namespace roachrun_bank {
@@ -33,6 +34,12 @@ std::optional<std::int64_t> integer_of(const roachrun::Value& v) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
   return out;
+}
+
+bool is_cockroach(roachrun::StepContext& ctx) {
+  bool cockroach = false;
+  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) { cockroach = c.dialect().is_cockroach(); });
+  return cockroach;
 }
 
 void require_no_transaction(roachrun::Connection& conn, std::string_view what) {

@@ -9,6 +9,10 @@
 #include <roachrun/connection.hpp>
 #include <roachrun/params.hpp>
 
+namespace roachrun {
+class StepContext;
+}
+
 namespace roachrun_bank {
 
 // The `table` parameter every bank step declares (default "accounts").
@@ -21,6 +25,10 @@ std::string quoted_table(const roachrun::Connection& conn, const roachrun::Param
 
 // A whole number from a scenario value: an integer, or text such as "100" (what a variable gives).
 std::optional<std::int64_t> integer_of(const roachrun::Value& v);
+
+// Whether the step's connection is on CockroachDB. Ask before BEGIN: the first call on a session
+// runs a query (asked again on a new session if the connection is lost).
+bool is_cockroach(roachrun::StepContext& ctx);
 
 // Steps that open their own transaction refuse a connection already inside one: their BEGIN
 // would be ignored (PostgreSQL) or refused (CockroachDB), and their COMMIT would end someone

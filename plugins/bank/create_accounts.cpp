@@ -57,10 +57,30 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string upsert = "INSERT INTO " + table +
                              " (id, balance) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance";
   // One transaction: either the table holds all the rows or nothing changed. Safe to retry whole.
-  ctx.transaction([&](roachrun::Connection& c) {
-    c.exec_params(create);
-    for (const auto& [id, balance] : accounts) c.query(upsert, id, balance);
-  });
+  // After a lost COMMIT reply it committed if the table holds every row as given; if not, running
+  // it again is safe too (CREATE TABLE IF NOT EXISTS, an UPSERT of fixed values).
+  roachrun::RetryHooks hooks;
+  hooks.resolve_ambiguous = [&](roachrun::Connection& c) {
+    roachrun::Result r;
+    try {
+      r = c.exec_params("SELECT id, balance FROM " + table);
+    } catch (const roachrun::DbError& e) {
+      if (e.sqlstate() == "42P01") return false;  // undefined_table: the CREATE did not commit either
+      throw;
+    }
+    std::map<std::int64_t, std::int64_t> have;
+    for (int i = 0; i < r.rows(); ++i)
+      if (!r.is_null(i, 1)) have[r.integer(i, 0)] = r.integer(i, 1);
+    for (const auto& [id, balance] : accounts)
+      if (auto it = have.find(id); it == have.end() || it->second != balance) return false;
+    return true;
+  };
+  ctx.transaction(
+      [&](roachrun::Connection& c) {
+        c.exec_params(create);
+        for (const auto& [id, balance] : accounts) c.query(upsert, id, balance);
+      },
+      ctx.retry_policy(), hooks);
   ctx.log().info("upserted {} account(s) into {}", accounts.size(), p.string("table"));
 }
 

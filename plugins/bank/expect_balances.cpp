@@ -45,8 +45,9 @@ void check(const roachrun::Params& p) {
 
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::vector<Expectation> expected = expectations_of(p);
-  roachrun::Connection& conn = ctx.connection();
-  const roachrun::Result r = conn.exec_params("SELECT id, balance FROM " + quoted_table(conn, p));
+  roachrun::Result r;  // a read: run again on a new session if the connection is lost
+  roachrun::run_reconnecting(
+      ctx, [&](roachrun::Connection& conn) { r = conn.exec_params("SELECT id, balance FROM " + quoted_table(conn, p)); });
 
   std::map<std::int64_t, std::optional<std::int64_t>> actual;  // NULL balance -> nullopt
   for (int i = 0; i < r.rows(); ++i) {

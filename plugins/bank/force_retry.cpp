@@ -18,7 +18,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::int64_t times = p.integer("times");
   roachrun::Connection& conn = ctx.connection();
   require_no_transaction(conn, "bank.force_retry");
-  const bool cockroach = conn.dialect().is_cockroach();  // asked before BEGIN: it may run a query
+  const bool cockroach = is_cockroach(ctx);  // asked before BEGIN: it may run a query
 
   roachrun::RetryPolicy policy = ctx.retry_policy();
   if (p.has("max_retries")) policy.max_retries = static_cast<int>(p.integer("max_retries"));

@@ -37,8 +37,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string table = quoted_table(conn, p);
   const std::string name = p.string("table");  // for messages
   const std::string ledger = conn.escape_identifier(p.string("ledger"));
-  // Asked before BEGIN: dialect() may run a query.
-  const bool cockroach = conn.dialect().is_cockroach();
+  const bool cockroach = is_cockroach(ctx);  // asked before BEGIN: it may run a query
 
   // The statements of the tutorial's transfer_funds(), shared with bank.workload.
   const TransferSql sql = TransferSql::for_table(table);
@@ -54,9 +53,11 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   roachrun::RetryHooks hooks;
   if (id) {
     // The ledger is created outside the transaction, before it: DDL inside a retried
-    // transaction would only add conflicts.
-    conn.exec_params("CREATE TABLE IF NOT EXISTS " + ledger +
-              " (id TEXT PRIMARY KEY, from_id INT, to_id INT, amount INT, at TIMESTAMPTZ DEFAULT now())");
+    // transaction would only add conflicts. IF NOT EXISTS: safe to run again after a lost reply.
+    roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) {
+      c.exec_params("CREATE TABLE IF NOT EXISTS " + ledger +
+                    " (id TEXT PRIMARY KEY, from_id INT, to_id INT, amount INT, at TIMESTAMPTZ DEFAULT now())");
+    });
     // After an ambiguous COMMIT: the ledger row is there if and only if the transfer committed.
     hooks.resolve_ambiguous = [&](roachrun::Connection& c) { return c.query(lookup, *id).rows() > 0; };
   } else {

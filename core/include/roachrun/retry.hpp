@@ -25,6 +25,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "roachrun/export.hpp"
 
@@ -238,5 +240,41 @@ ROACHRUN_API bool sleep_unless(std::chrono::nanoseconds duration, const std::ato
 
 // The sleep before retry `retry` (1-based) for a uniform draw `unit` in [0, 1).
 ROACHRUN_API std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, double unit) noexcept;
+
+// --- Work outside a transaction, through outages (SDK 3.1) --------------------------------------
+// What run_attempts does for a transaction, for the statements a step runs on their own (a
+// SELECT, DDL, a check) and for a connection between steps: a session lost while it sat idle or
+// under such work is replaced within policy.reconnect_budget, the outage logged once as
+// run_attempts logs it, and Ctrl-C ends the wait at once.
+
+class StepContext;
+
+// Before work on `conn`: if its session is lost -- libpq saw it drop, or the server closed it
+// while it sat idle (a restart, a killed backend, a node gone between two steps: read without
+// blocking) -- replaces it within policy.reconnect_budget. Returns true if it did.
+// REQUIRES: nothing in flight on conn (no unread result, not in pipeline mode).
+// Throws ConnectError past the budget; Interrupted after Ctrl-C or once *hooks.interrupted.
+ROACHRUN_API bool ensure_session(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks = {});
+
+// Connection::open, tried again within policy.reconnect_budget while the target refuses: for a
+// connection first opened after the target has answered (a later step's first connection, in
+// the middle of a restart). A target that never answered is Connection::open's business: it
+// fails at once.
+ROACHRUN_API Connection open_through_outage(std::vector<std::pair<std::string, std::string>> options,
+                                            std::string label, const RetryPolicy& policy,
+                                            const RetryHooks& hooks = {});
+
+// Runs op(conn) outside any transaction; when the connection is lost under it
+// (is_connection_lost_sqlstate), replaces the session within policy.reconnect_budget and runs op
+// again from the start, at most policy.max_retries times (then RetriesExhausted). Any other error
+// is rethrown unchanged. A statement whose reply was lost may have taken effect, so op must give
+// the same result when run twice: reads, CREATE ... IF NOT EXISTS, an UPSERT of fixed values. A
+// write that must happen exactly once belongs in run_attempts with a resolver instead.
+// hooks.stats, if given, counts the attempts and reconnects; hooks.sleep/random/resolve_ambiguous
+// are not used. REQUIRES: conn is not in a transaction, and op leaves none open.
+ROACHRUN_API void run_reconnecting(Connection& conn, const std::function<void(Connection&)>& op,
+                                   const RetryPolicy& policy, const RetryHooks& hooks = {});
+// run_reconnecting on ctx.connection() with ctx.retry_policy(), the step's logger and Ctrl-C.
+ROACHRUN_API void run_reconnecting(StepContext& ctx, const std::function<void(Connection&)>& op);
 
 }  // namespace roachrun

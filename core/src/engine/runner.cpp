@@ -27,8 +27,8 @@ class RunningStep final : public StepContext {
         progress_(progress),
         outcome_(outcome) {}
 
-  Connection& connection() override { return pool_.get(step_.def->connection); }
-  Connection& connection(std::string_view name) override { return pool_.get(name); }
+  Connection& connection() override { return pool_.get(step_.def->connection, step_.retry, &interrupted_); }
+  Connection& connection(std::string_view name) override { return pool_.get(name, step_.retry, &interrupted_); }
   std::vector<std::pair<std::string, std::string>> connection_options(std::string_view name) const override {
     return pool_.options(name.empty() ? std::string_view(step_.def->connection) : name);
   }

@@ -12,6 +12,7 @@
 #include "roachrun/connection.hpp"
 #include "fault_registry.hpp"
 #include "roachrun/error.hpp"
+#include "roachrun/step.hpp"
 
 namespace roachrun {
 
@@ -361,6 +362,113 @@ TransactionStats run_transaction(Connection& conn, const std::function<void(Conn
                                  const RetryPolicy& policy, const RetryHooks& hooks) {
   OperationStrategy strategy(policy, op, hooks);
   return run_attempts(conn, strategy, policy, hooks);
+}
+
+// --- work outside a transaction, through outages ------------------------------------------------
+
+namespace {
+
+// True if the session is gone. libpq notices a closed socket only when it reads, so an idle
+// session the server closed still looks fine: read what has arrived, without blocking. The first
+// read may take only the server's farewell (57P01 "terminating connection"), the second then meets
+// the end of the stream.
+bool session_lost(Connection& conn) noexcept {
+  if (!conn.is_ok()) return true;
+  PGconn* pg = conn.native_handle();
+  for (int read = 0; read < 2; ++read)
+    if (PQconsumeInput(pg) == 0) return true;
+  return PQstatus(pg) != CONNECTION_OK;
+}
+
+// A refusal that an outage explains (the server restarting or away), not one that waiting cannot
+// cure (a wrong password, an unknown database, a certificate the server rejects).
+bool looks_like_outage(std::string_view message) noexcept {
+  for (std::string_view text : {"Connection refused", "the database system is", "server closed the connection",
+                                "Connection reset", "timeout expired", "No route to host", "Network is unreachable",
+                                "could not receive data", "could not send data", "SSL SYSCALL error"})
+    if (message.find(text) != std::string_view::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+bool ensure_session(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks) {
+  if (!session_lost(conn)) return false;
+  reconnect_through_outage(conn, policy, hooks);
+  if (hooks.stats) ++hooks.stats->reconnects;
+  return true;
+}
+
+Connection open_through_outage(std::vector<std::pair<std::string, std::string>> options, std::string label,
+                               const RetryPolicy& policy, const RetryHooks& hooks) {
+  using clock = std::chrono::steady_clock;
+  spdlog::logger* log = hooks.log ? hooks.log : spdlog::default_logger_raw();
+  std::optional<clock::time_point> first_failure;
+  std::chrono::milliseconds wait{50};
+  for (;;) {
+    try {
+      Connection conn = Connection::open(options, label);
+      if (first_failure) outages().up(conn.endpoint(), log);
+      return conn;
+    } catch (const ConnectError& e) {
+      const auto now = clock::now();
+      if (!first_failure) first_failure = now;
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
+      if (!looks_like_outage(e.what())) throw;
+      if (spent + wait > policy.reconnect_budget) {
+        if (spent.count() == 0) throw;
+        throw ConnectError(e.endpoint(), std::string(e.what()) + "\n  (still refused after connecting for " +
+                                             std::to_string(spent.count()) + " ms: retry: reconnect_budget is " +
+                                             std::to_string(policy.reconnect_budget.count()) + " ms)");
+      }
+      const std::string what = e.what();
+      outages().down(e.endpoint(), what.substr(0, what.find('\n')), policy.reconnect_budget, log);
+    }
+    if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
+    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+void run_reconnecting(Connection& conn, const std::function<void(Connection&)>& op, const RetryPolicy& policy,
+                      const RetryHooks& hooks) {
+  TransactionStats local;
+  TransactionStats& stats = hooks.stats ? *hooks.stats : local;
+  for (int number = 1;; ++number) {
+    stats.attempts = number;
+    stats.retries = number - 1;
+    if (session_lost(conn)) {
+      reconnect_through_outage(conn, policy, hooks);
+      ++stats.reconnects;
+    }
+    try {
+      op(conn);
+      return;
+    } catch (const DbError& e) {
+      if (!is_connection_lost_sqlstate(e.sqlstate())) throw;
+      if (hooks.interrupted && hooks.interrupted->load()) throw Interrupted();
+      if (number > policy.max_retries)
+        throw DbError(e.sqlstate(), e.server_message(),
+                      "the connection was lost " + std::to_string(number) + " times in a row (retry: max_retries is " +
+                          std::to_string(policy.max_retries) + ")");
+      if (hooks.log)
+        hooks.log->info("attempt {}/{}: the connection was lost (SQLSTATE {}: {}); running it again on a new session",
+                        number, policy.max_retries + 1, e.sqlstate(), e.server_message());
+    } catch (const ConnectError& e) {
+      // A connection op opened itself (Connection::open_database) refused in the same outage.
+      if (!looks_like_outage(e.what()) || number > policy.max_retries) throw;
+    }
+    // The server may still be closing it (libpq has not seen the end yet): a new one either way,
+    // which also waits for the target to answer again.
+    reconnect_through_outage(conn, policy, hooks);
+    ++stats.reconnects;
+  }
+}
+
+void run_reconnecting(StepContext& ctx, const std::function<void(Connection&)>& op) {
+  RetryHooks hooks;
+  hooks.log = &ctx.log();
+  hooks.interrupted = &ctx.interrupted();
+  run_reconnecting(ctx.connection(), op, ctx.retry_policy(), hooks);
 }
 
 }  // namespace roachrun

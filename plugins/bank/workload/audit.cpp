@@ -1,5 +1,6 @@
 #include "audit.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace roachrun_bank {
@@ -38,50 +39,64 @@ roachrun::Value accounts_json(const std::vector<AuditAccount>& accounts, bool wi
   return list;
 }
 
+// The audit's reads, inside the caller's transaction; fills in `r`.
+void read_audit(roachrun::Connection& conn, const std::string& table, const std::string& ledger,
+                std::int64_t initial_balance, AuditReport& r) {
+  const std::int64_t accounts = r.expected_accounts;
+  // NUMERIC sums: a corrupted balance near BIGINT's limit must be reported, not overflow.
+  const roachrun::Result totals = conn.query("SELECT count(*), coalesce(sum(balance::NUMERIC), 0)::TEXT, ($1::NUMERIC * $2::NUMERIC)::TEXT, "
+                                             "count(*) FILTER (WHERE balance < 0) FROM " + table,
+                                             accounts, initial_balance);
+  r.accounts = totals.integer(0, 0);
+  r.total = std::string(totals.text(0, 1));
+  r.expected_total = std::string(totals.text(0, 2));
+  r.negative_count = totals.integer(0, 3);
+  if (r.negative_count > 0) {
+    const roachrun::Result rows =
+        conn.query("SELECT id, balance FROM " + table + " WHERE balance < 0 ORDER BY id LIMIT $1", kNamed);
+    for (int i = 0; i < rows.rows(); ++i) r.negative.push_back({rows.integer(i, 0), rows.integer(i, 1), 0});
+  }
+  if (!ledger.empty()) {
+    r.ledger_checked = true;
+    // Every account: its initial balance, plus what the ledger says it received, minus what it sent.
+    const std::string expected = "$1::BIGINT + coalesce(r.received, 0) - coalesce(s.sent, 0)";
+    const std::string from = " FROM " + table + " a LEFT JOIN (SELECT to_id, sum(amount) AS received FROM " + ledger +
+                             " GROUP BY to_id) r ON r.to_id = a.id LEFT JOIN (SELECT from_id, sum(amount) AS sent FROM " +
+                             ledger + " GROUP BY from_id) s ON s.from_id = a.id WHERE a.balance <> " + expected;
+    r.mismatch_count = conn.query("SELECT count(*)" + from, initial_balance).integer(0, 0);
+    if (r.mismatch_count > 0) {
+      const roachrun::Result rows =
+          conn.query("SELECT a.id, a.balance, " + expected + from + " ORDER BY a.id LIMIT $2", initial_balance, kNamed);
+      for (int i = 0; i < rows.rows(); ++i)
+        r.ledger_mismatches.push_back({rows.integer(i, 0), rows.integer(i, 1), rows.integer(i, 2)});
+    }
+  }
+}
+
 }  // namespace
 
-AuditReport audit_accounts(roachrun::Connection& conn, const std::string& table, const std::string& ledger,
+AuditReport audit_accounts(roachrun::StepContext& ctx, const std::string& table, const std::string& ledger,
                            std::int64_t accounts, std::int64_t initial_balance) {
+  roachrun::RetryPolicy policy = ctx.retry_policy();
+  policy.isolation = roachrun::Isolation::repeatable_read;
+  policy.protocol = roachrun::RetryProtocol::rollback;  // nothing to keep: every attempt reads it all
+  // Reads are always safe to run again: a lost connection gets its retries even where the
+  // transfers were allowed none.
+  policy.max_retries = std::max(policy.max_retries, 3);
+  roachrun::RetryHooks hooks;
+  hooks.log = &ctx.log();
+  hooks.interrupted = &ctx.interrupted();
+  // Only reads: whatever became of a COMMIT whose reply was lost, they saw one consistent state.
+  hooks.resolve_ambiguous = [](roachrun::Connection&) { return true; };
   AuditReport r;
-  r.expected_accounts = accounts;
-  conn.exec_simple("BEGIN ISOLATION LEVEL REPEATABLE READ");
-  try {
-    // NUMERIC sums: a corrupted balance near BIGINT's limit must be reported, not overflow.
-    const roachrun::Result totals = conn.query("SELECT count(*), coalesce(sum(balance::NUMERIC), 0)::TEXT, ($1::NUMERIC * $2::NUMERIC)::TEXT, "
-                                               "count(*) FILTER (WHERE balance < 0) FROM " + table,
-                                               accounts, initial_balance);
-    r.accounts = totals.integer(0, 0);
-    r.total = std::string(totals.text(0, 1));
-    r.expected_total = std::string(totals.text(0, 2));
-    r.negative_count = totals.integer(0, 3);
-    if (r.negative_count > 0) {
-      const roachrun::Result rows =
-          conn.query("SELECT id, balance FROM " + table + " WHERE balance < 0 ORDER BY id LIMIT $1", kNamed);
-      for (int i = 0; i < rows.rows(); ++i) r.negative.push_back({rows.integer(i, 0), rows.integer(i, 1), 0});
-    }
-    if (!ledger.empty()) {
-      r.ledger_checked = true;
-      // Every account: its initial balance, plus what the ledger says it received, minus what it sent.
-      const std::string expected = "$1::BIGINT + coalesce(r.received, 0) - coalesce(s.sent, 0)";
-      const std::string from = " FROM " + table + " a LEFT JOIN (SELECT to_id, sum(amount) AS received FROM " + ledger +
-                               " GROUP BY to_id) r ON r.to_id = a.id LEFT JOIN (SELECT from_id, sum(amount) AS sent FROM " +
-                               ledger + " GROUP BY from_id) s ON s.from_id = a.id WHERE a.balance <> " + expected;
-      r.mismatch_count = conn.query("SELECT count(*)" + from, initial_balance).integer(0, 0);
-      if (r.mismatch_count > 0) {
-        const roachrun::Result rows =
-            conn.query("SELECT a.id, a.balance, " + expected + from + " ORDER BY a.id LIMIT $2", initial_balance, kNamed);
-        for (int i = 0; i < rows.rows(); ++i)
-          r.ledger_mismatches.push_back({rows.integer(i, 0), rows.integer(i, 1), rows.integer(i, 2)});
-      }
-    }
-    conn.exec_simple("COMMIT");
-  } catch (...) {
-    try {
-      if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
-    } catch (...) {
-    }
-    throw;
-  }
+  roachrun::run_transaction(
+      ctx.connection(),
+      [&](roachrun::Connection& conn) {
+        r = AuditReport{};
+        r.expected_accounts = accounts;
+        read_audit(conn, table, ledger, initial_balance, r);
+      },
+      policy, hooks);
   return r;
 }
 

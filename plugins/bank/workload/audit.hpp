@@ -9,6 +9,7 @@
 
 #include <roachrun/connection.hpp>
 #include <roachrun/params.hpp>
+#include <roachrun/step.hpp>
 
 namespace roachrun_bank {
 
@@ -33,9 +34,12 @@ struct AuditReport {
   }
 };
 
-// Reads the table (and the ledger, if `quoted_ledger` is not empty) in one REPEATABLE READ
-// transaction, so the checks see one consistent state. Throws DbError.
-AuditReport audit_accounts(roachrun::Connection& conn, const std::string& quoted_table,
+// Reads the table (and the ledger, if `quoted_ledger` is not empty) on the step's connection in
+// one REPEATABLE READ transaction, so the checks see one consistent state; through the retry
+// engine, so a lost connection (found lost at the start too) reads it all again on a new session
+// within retry.reconnect_budget. Throws DbError, ConnectError past the budget, Interrupted.
+// REQUIRES: the step's connection is not inside a transaction.
+AuditReport audit_accounts(roachrun::StepContext& ctx, const std::string& quoted_table,
                            const std::string& quoted_ledger, std::int64_t accounts, std::int64_t initial_balance);
 
 // "ok (1000 accounts, total 1000000 = 1000 x 1000, none negative, ledger consistent)", or what

@@ -15,7 +15,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string table = quoted_table(conn, p);
   const std::string ledger = p.boolean("ledger") ? conn.escape_identifier(p.string("table") + "_ledger") : "";
   const std::int64_t initial = p.integer("initial_balance");
-  const AuditReport report = audit_accounts(conn, table, ledger, p.integer("accounts"), initial);
+  const AuditReport report = audit_accounts(ctx, table, ledger, p.integer("accounts"), initial);
   ctx.out() << "audit: " << describe(report, initial) << "\n";
   ctx.set_result(to_json(report));
   if (!report.ok()) throw roachrun::StepError("audit " + describe(report, initial));

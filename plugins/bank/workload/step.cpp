@@ -78,30 +78,23 @@ double run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Cli
 }
 
 // The audit after the run, on the step's own connection (it sat idle during the run). After a
-// lost target it waits (up to 10 s) for the server to answer again; if it does not, the audit
-// says it could not run rather than guess. After Ctrl-C it does not run at all: its statements
-// could wait for locks the interrupt was meant to get away from, and no new connection may be
-// opened then; the summary says so and bank.audit checks later.
+// lost target it waits as every step does, within retry.reconnect_budget (the retry engine); if
+// the target does not answer by then, the audit says it could not run rather than guess. After
+// Ctrl-C it does not run at all: its statements could wait for locks the interrupt was meant to
+// get away from, and no new connection may be opened then; the summary says so and bank.audit
+// checks later.
 AuditOutcome audit_after_run(roachrun::StepContext& ctx, const WorkloadConfig& config, const std::string& table,
                              const std::string& ledger) {
-  if (ctx.interrupted().load()) return {std::nullopt, "interrupted (bank.audit checks the accounts later)"};
-  const auto give_up = clock::now() + std::chrono::seconds(10);
-  roachrun::Connection& conn = ctx.connection();
-  for (;;) {
-    try {
-      if (!conn.is_ok()) conn.reconnect();
-      return {audit_accounts(conn, table, config.ledger ? ledger : std::string(), config.accounts, config.initial_balance),
-              {}};
-    } catch (const roachrun::Interrupted&) {
-      return {std::nullopt, "interrupted (bank.audit checks the accounts later)"};
-    } catch (const roachrun::ConnectError& e) {
-      if (clock::now() >= give_up || ctx.interrupted().load()) return {std::nullopt, e.what()};
-      ctx.log().warn("audit: cannot connect yet, retrying for up to 10 s: {}", e.what());
-    } catch (const roachrun::DbError& e) {
-      if (!roachrun::is_connection_lost_sqlstate(e.sqlstate()) || clock::now() >= give_up) return {std::nullopt, e.what()};
-    }
-    if (!roachrun::sleep_unless(std::chrono::milliseconds(500), &ctx.interrupted()))
-      return {std::nullopt, "interrupted"};
+  const AuditOutcome interrupted{std::nullopt, "interrupted (bank.audit checks the accounts later)"};
+  if (ctx.interrupted().load()) return interrupted;
+  try {
+    return {audit_accounts(ctx, table, config.ledger ? ledger : std::string(), config.accounts, config.initial_balance),
+            {}};
+  } catch (const roachrun::Interrupted&) {
+    return interrupted;
+  } catch (const roachrun::Error& e) {
+    if (ctx.interrupted().load()) return interrupted;  // a statement cancelled by Ctrl-C
+    return {std::nullopt, e.what()};
   }
 }
 
@@ -151,11 +144,14 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string ledger = conn.escape_identifier(config.ledger_table);
 
   const auto fill_start = clock::now();
-  create_workload_tables(conn, table, ledger, config.accounts, config.initial_balance, config.ledger);
+  // Dropped and created afresh, so safe to run again whole on a new session if the connection is lost.
+  roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) {
+    create_workload_tables(c, table, ledger, config.accounts, config.initial_balance, config.ledger);
+  });
   ctx.log().info("bank.workload: {} accounts of {} in {} ({} ms)", config.accounts, config.initial_balance, config.table,
                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - fill_start).count());
 
-  const bool cockroach = conn.dialect().is_cockroach();
+  const bool cockroach = is_cockroach(ctx);
   const WorkloadSql sql = WorkloadSql::build(config, table, ledger, cockroach);
   HostSpread spread = spread_over_hosts(ctx.connection_options(""), config.clients);
   // One host: named as its sessions name it (a socket directory, a default port, ...).
