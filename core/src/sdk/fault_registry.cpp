@@ -74,6 +74,11 @@ void FaultRegistry::replaced(const std::string& lost, const std::string& got, bo
   end_outage(got, endpoints_[got], log);
 }
 
+void FaultRegistry::connected(const std::string& endpoint, spdlog::logger* log) {
+  std::lock_guard lock(mutex_);
+  if (auto it = endpoints_.find(endpoint); it != endpoints_.end()) end_outage(endpoint, it->second, log);
+}
+
 FaultRecords FaultRegistry::snapshot() const {
   std::lock_guard lock(mutex_);
   FaultRecords out;

@@ -37,6 +37,10 @@ class FaultRegistry {
   void replaced(const std::string& lost, const std::string& got, bool skipped, clock::time_point noticed,
                 std::string_view reason, spdlog::logger* log);
 
+  // A new session (not a replacement: Connection::open through an outage) got in at
+  // `endpoint`: ends an outage open there.
+  void connected(const std::string& endpoint, spdlog::logger* log);
+
   FaultRecords snapshot() const;
 
  private:

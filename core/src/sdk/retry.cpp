@@ -394,7 +394,7 @@ bool looks_like_outage(std::string_view message) noexcept {
 
 bool ensure_session(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks) {
   if (!session_lost(conn)) return false;
-  reconnect_through_outage(conn, policy, hooks);
+  reconnect_through_outage(conn, policy, hooks, std::chrono::steady_clock::now(), "the session was found lost");
   if (hooks.stats) ++hooks.stats->reconnects;
   return true;
 }
@@ -408,7 +408,7 @@ Connection open_through_outage(std::vector<std::pair<std::string, std::string>> 
   for (;;) {
     try {
       Connection conn = Connection::open(options, label);
-      if (first_failure) outages().up(conn.endpoint(), log);
+      if (first_failure) FaultRegistry::instance().connected(conn.endpoint(), log);
       return conn;
     } catch (const ConnectError& e) {
       const auto now = clock::now();
@@ -422,7 +422,8 @@ Connection open_through_outage(std::vector<std::pair<std::string, std::string>> 
                                              std::to_string(policy.reconnect_budget.count()) + " ms)");
       }
       const std::string what = e.what();
-      outages().down(e.endpoint(), what.substr(0, what.find('\n')), policy.reconnect_budget, log);
+      FaultRegistry::instance().refused(e.endpoint(), what.substr(0, what.find('\n')), policy.reconnect_budget,
+                                        *first_failure, log);
     }
     if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
     wait = std::min(wait * 2, std::chrono::milliseconds(1000));
@@ -431,15 +432,17 @@ Connection open_through_outage(std::vector<std::pair<std::string, std::string>> 
 
 void run_reconnecting(Connection& conn, const std::function<void(Connection&)>& op, const RetryPolicy& policy,
                       const RetryHooks& hooks) {
+  using clock = std::chrono::steady_clock;
   TransactionStats local;
   TransactionStats& stats = hooks.stats ? *hooks.stats : local;
   for (int number = 1;; ++number) {
     stats.attempts = number;
     stats.retries = number - 1;
     if (session_lost(conn)) {
-      reconnect_through_outage(conn, policy, hooks);
+      reconnect_through_outage(conn, policy, hooks, clock::now(), "the session was found lost");
       ++stats.reconnects;
     }
+    std::string reason;  // why the session is replaced below
     try {
       op(conn);
       return;
@@ -453,13 +456,15 @@ void run_reconnecting(Connection& conn, const std::function<void(Connection&)>& 
       if (hooks.log)
         hooks.log->info("attempt {}/{}: the connection was lost (SQLSTATE {}: {}); running it again on a new session",
                         number, policy.max_retries + 1, e.sqlstate(), e.server_message());
+      reason = e.server_message();
     } catch (const ConnectError& e) {
       // A connection op opened itself (Connection::open_database) refused in the same outage.
       if (!looks_like_outage(e.what()) || number > policy.max_retries) throw;
+      reason = e.what();
     }
     // The server may still be closing it (libpq has not seen the end yet): a new one either way,
     // which also waits for the target to answer again.
-    reconnect_through_outage(conn, policy, hooks);
+    reconnect_through_outage(conn, policy, hooks, clock::now(), reason);
     ++stats.reconnects;
   }
 }
