@@ -266,7 +266,8 @@ ROACHRUN_API Connection open_through_outage(std::vector<std::pair<std::string, s
 
 // Runs op(conn) outside any transaction; when the connection is lost under it
 // (is_connection_lost_sqlstate), replaces the session within policy.reconnect_budget and runs op
-// again from the start, at most policy.max_retries times (then RetriesExhausted). Any other error
+// again from the start, at most policy.max_retries times (then the last DbError, saying how many
+// times the connection was lost in a row). Any other error
 // is rethrown unchanged. A statement whose reply was lost may have taken effect, so op must give
 // the same result when run twice: reads, CREATE ... IF NOT EXISTS, an UPSERT of fixed values. A
 // write that must happen exactly once belongs in run_attempts with a resolver instead.
