@@ -28,42 +28,63 @@ bool is_bare_db_error(const DbError& e) {
   return typeid(e) == typeid(DbError) && std::string_view(e.what()) == DbError(e.sqlstate(), e.server_message(), "").what();
 }
 
+// Calls connect() until it stops throwing ConnectError, waiting 50 ms, 100 ms, ... up to 1 s
+// between tries, within policy.reconnect_budget from the first refusal; refused(error, since)
+// sees each refusal that will be tried again (to record the outage). A refusal waitable(error)
+// says no to is thrown at once, as is one past the budget, then saying how long it was tried.
+// Ctrl-C (hooks.interrupted) ends a wait with Interrupted.
+template <typename Connect, typename Waitable, typename Refused>
+auto connect_within_budget(const RetryPolicy& policy, const RetryHooks& hooks, std::string_view verb,
+                           Connect connect, Waitable waitable, Refused refused) {
+  using clock = std::chrono::steady_clock;
+  std::optional<clock::time_point> first_failure;
+  std::chrono::milliseconds wait{50};
+  for (;;) {
+    try {
+      return connect(first_failure.has_value());
+    } catch (const ConnectError& e) {
+      const auto now = clock::now();
+      if (!first_failure) first_failure = now;
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
+      if (!waitable(e)) throw;
+      if (spent + wait > policy.reconnect_budget) {
+        if (spent.count() == 0) throw;
+        throw ConnectError(e.endpoint(), std::string(e.what()) + "\n  (still refused after " + std::string(verb) +
+                                             " for " + std::to_string(spent.count()) +
+                                             " ms: retry: reconnect_budget is " +
+                                             std::to_string(policy.reconnect_budget.count()) + " ms)");
+      }
+      refused(e, *first_failure);
+    }
+    if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
+    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+// The first line of an error's text, for the one-line outage messages.
+std::string first_line(std::string_view text) { return std::string(text.substr(0, text.find('\n'))); }
+
 // Replaces a session lost on its endpoint (the engine noticed at `noticed`, for `reason`), trying
 // again within policy.reconnect_budget while the target refuses (a restart, "the database system
 // is shutting down"/"starting up", a node that went away). Every replacement and outage goes to
 // the process's fault record (faults.hpp), which also says each outage once on the log.
 void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const RetryHooks& hooks,
                               std::chrono::steady_clock::time_point noticed, std::string_view reason) {
-  using clock = std::chrono::steady_clock;
   spdlog::logger* log = hooks.log ? hooks.log : spdlog::default_logger_raw();
   FaultRegistry& faults = FaultRegistry::instance();
   // Where the session was: a multi-host target's reconnect may land on another host.
   const std::string lost = conn.endpoint();
-  std::optional<clock::time_point> first_failure;
-  std::chrono::milliseconds wait{50};
-  for (;;) {
-    try {
-      conn.reconnect();
-      const std::string got = conn.endpoint();
-      faults.replaced(lost, got, got != lost && passed_over(conn, lost, got), noticed,
-                      reason.empty() ? "the connection was lost" : reason.substr(0, reason.find('\n')), log);
-      return;
-    } catch (const ConnectError& e) {
-      const auto now = clock::now();
-      if (!first_failure) first_failure = now;
-      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
-      if (spent + wait > policy.reconnect_budget) {
-        if (spent.count() == 0) throw;
-        throw ConnectError(e.endpoint(), std::string(e.what()) + "\n  (still refused after reconnecting for " +
-                                             std::to_string(spent.count()) + " ms: retry: reconnect_budget is " +
-                                             std::to_string(policy.reconnect_budget.count()) + " ms)");
-      }
-      const std::string what = e.what();
-      faults.refused(lost, what.substr(0, what.find('\n')), policy.reconnect_budget, noticed, log);
-    }
-    if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
-    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
-  }
+  connect_within_budget(
+      policy, hooks, "reconnecting",
+      [&](bool) {
+        conn.reconnect();
+        const std::string got = conn.endpoint();
+        faults.replaced(lost, got, got != lost && passed_over(conn, lost, got), noticed,
+                        reason.empty() ? "the connection was lost" : first_line(reason), log);
+      },
+      // A session that was there: whatever refuses it now is waited out (it was let in before).
+      [](const ConnectError&) { return true; },
+      [&](const ConnectError& e, auto) { faults.refused(lost, first_line(e.what()), policy.reconnect_budget, noticed, log); });
 }
 
 }  // namespace
@@ -401,33 +422,19 @@ bool ensure_session(Connection& conn, const RetryPolicy& policy, const RetryHook
 
 Connection open_through_outage(std::vector<std::pair<std::string, std::string>> options, std::string label,
                                const RetryPolicy& policy, const RetryHooks& hooks) {
-  using clock = std::chrono::steady_clock;
   spdlog::logger* log = hooks.log ? hooks.log : spdlog::default_logger_raw();
-  std::optional<clock::time_point> first_failure;
-  std::chrono::milliseconds wait{50};
-  for (;;) {
-    try {
-      Connection conn = Connection::open(options, label);
-      if (first_failure) FaultRegistry::instance().connected(conn.endpoint(), log);
-      return conn;
-    } catch (const ConnectError& e) {
-      const auto now = clock::now();
-      if (!first_failure) first_failure = now;
-      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
-      if (!looks_like_outage(e.what())) throw;
-      if (spent + wait > policy.reconnect_budget) {
-        if (spent.count() == 0) throw;
-        throw ConnectError(e.endpoint(), std::string(e.what()) + "\n  (still refused after connecting for " +
-                                             std::to_string(spent.count()) + " ms: retry: reconnect_budget is " +
-                                             std::to_string(policy.reconnect_budget.count()) + " ms)");
-      }
-      const std::string what = e.what();
-      FaultRegistry::instance().refused(e.endpoint(), what.substr(0, what.find('\n')), policy.reconnect_budget,
-                                        *first_failure, log);
-    }
-    if (!sleep_unless(wait, hooks.interrupted)) throw Interrupted();
-    wait = std::min(wait * 2, std::chrono::milliseconds(1000));
-  }
+  FaultRegistry& faults = FaultRegistry::instance();
+  return connect_within_budget(
+      policy, hooks, "connecting",
+      [&](bool was_refused) {
+        Connection conn = Connection::open(options, label);
+        if (was_refused) faults.connected(conn.endpoint(), log);
+        return conn;
+      },
+      [](const ConnectError& e) { return looks_like_outage(e.what()); },
+      [&](const ConnectError& e, std::chrono::steady_clock::time_point since) {
+        faults.refused(e.endpoint(), first_line(e.what()), policy.reconnect_budget, since, log);
+      });
 }
 
 void run_reconnecting(Connection& conn, const std::function<void(Connection&)>& op, const RetryPolicy& policy,
