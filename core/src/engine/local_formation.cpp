@@ -185,14 +185,27 @@ void LocalFormation::start_janitor() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw ConnectError("local", std::string("pipe failed: ") + std::strerror(errno));
   // pg_autoctl writes its pid under run/, postgres under each data directory, each on the file's
-  // first line (later lines hold other numbers: ports, times). SIGQUIT first: an immediate
-  // shutdown lets a postmaster remove its shared memory.
-  const std::string script =
-      "trap '' INT TERM HUP; cat >/dev/null; d=\"$1\"; [ -d \"$d\" ] || exit 0; "
-      "pids=; for f in \"$d\"/*/postmaster.pid \"$d\"/run/pg_autoctl\"$d\"/*/pg_autoctl.pid; do "
-      "[ -f \"$f\" ] && pids=\"$pids $(head -n 1 \"$f\")\"; done; "
-      "[ -n \"$pids\" ] && kill -QUIT $pids 2>/dev/null && sleep 1 && kill -KILL $pids 2>/dev/null; "
-      "rm -rf \"$d\"";
+  // first line. A pid is signalled only if its command line names the directory (a killed node's
+  // pid file is stale, and the number may be another process's by now). SIGQUIT first: an
+  // immediate shutdown lets a postmaster remove its shared memory; then SIGKILL to each
+  // pg_autoctl's process group (it leads one: spawn()), which holds its services and postgres.
+  const std::string script = R"(trap '' INT TERM HUP
+cat >/dev/null
+d="$1"
+[ -d "$d" ] || exit 0
+ours() { tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$d/"; }
+pids=
+for f in "$d"/*/postmaster.pid "$d/run/pg_autoctl$d"/*/pg_autoctl.pid; do
+  [ -f "$f" ] || continue
+  p=$(head -n 1 "$f")
+  ours "$p" && kill -QUIT "$p" 2>/dev/null && pids="$pids $p"
+done
+if [ -n "$pids" ]; then
+  sleep 1
+  for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+fi
+rm -rf "$d"
+)";
   try {
     auto lock = lock_to_create();
     janitor_ = spawn({"/bin/sh", "-c", script, "roachrun-janitor", dir_.string()}, "/dev/null", RunAs{}, 0, {},
