@@ -121,11 +121,6 @@ std::string quote_identifier(const std::string& name) {
   return out + "\"";
 }
 
-pid_t postmaster_pid(const fs::path& pgdata) {
-  std::ifstream pid_file(pgdata / "postmaster.pid");
-  long pid = 0;
-  return (pid_file >> pid) && pid > 1 ? static_cast<pid_t>(pid) : -1;
-}
 
 }  // namespace
 
