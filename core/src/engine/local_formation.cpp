@@ -538,6 +538,18 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
   for (const auto& db : options.databases)
     f->local_query(primary_port, "postgres", "CREATE DATABASE " + quote_identifier(db) + " OWNER " +
                                                  quote_identifier(options.superuser));
+  // Not ready before every standby has replayed them: a standby that has not refuses `root` with
+  // FATAL, and libpq does not go on to the next host after a FATAL -- a client whose host list
+  // starts there would fail its first connection.
+  const std::string lsn = f->local_query(primary_port, "postgres", "SELECT pg_current_wal_lsn()").at(0);
+  wait_for("waiting for the standbys to replay the superuser and the databases", 60s, [&] {
+    for (int i = 1; i <= options.nodes; ++i)
+      if (i != primary && f->local_query(f->processes_[i]->port, "postgres",
+                                         "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn") !=
+                              std::vector<std::string>{"t"})
+        return false;
+    return true;
+  });
   std::string list;
   for (int port : f->ports()) list += (list.empty() ? "" : ",") + std::to_string(port);
   log.info("local pg_auto_failover formation ready in {:.1f} s: {} nodes on 127.0.0.1:{} (primary node {}), "
