@@ -320,20 +320,26 @@ void LocalFormation::wait_healthy(std::chrono::milliseconds limit) const {
   for (;;) {
     view_text.clear();
     bool healthy = true;
-    int primaries = 0;
+    int primaries = 0, running = 0;
+    bool waiting_primary = false;
     try {
       for (const auto& n : monitor_view()) {
         view_text += "\n    node " + std::to_string(n.number) + " 127.0.0.1:" + std::to_string(n.port) + " " +
                      (n.running ? "" : "(not running) ") + n.reported_state + " -> " + n.goal_state;
         if (!n.running) continue;
-        if (n.reported_state != n.goal_state || !is_role(n.reported_state, {"primary", "secondary"})) healthy = false;
-        if (n.reported_state == "primary") ++primaries;
+        ++running;
+        // A primary left without a standby stays in wait_primary (it commits without waiting for
+        // one): as healthy as a single running node can be.
+        if (n.reported_state != n.goal_state || !is_role(n.reported_state, {"primary", "secondary", "wait_primary"}))
+          healthy = false;
+        if (is_role(n.reported_state, {"primary", "wait_primary"})) ++primaries;
+        if (n.reported_state == "wait_primary") waiting_primary = true;
       }
     } catch (const ConnectError& e) {
       healthy = false;
       view_text = std::string("\n    the monitor does not answer: ") + e.what();
     }
-    if (healthy && primaries == 1) return;
+    if (healthy && primaries == 1 && (!waiting_primary || running == 1)) return;
     throw_if_interrupted();
     if (Clock::now() >= deadline)
       throw ConnectError("local", "the local formation is not healthy after " + std::to_string(limit.count()) +
