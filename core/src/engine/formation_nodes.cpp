@@ -181,6 +181,7 @@ std::vector<double> FormationNodes::wait_healthy(std::chrono::milliseconds limit
       throw_failure();
     }
   }
+  if (interrupted_) throw Interrupted();  // what was pending was cancelled, not done
   const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
                              std::chrono::milliseconds(1));
   try {
@@ -227,11 +228,14 @@ void FormationNodes::work() {
       continue;
     }
     if (!watches_.empty()) {
-      std::vector<Watch> watches = std::exchange(watches_, {});
+      // Polled from a copy: the watches stay listed (wait_healthy() waits for them) until over.
+      const std::vector<Watch> watches = watches_;
       lock.unlock();
-      watches = poll(std::move(watches));
+      const std::vector<Watch> over = poll(watches);
       lock.lock();
-      watches_.insert(watches_.end(), watches.begin(), watches.end());
+      std::erase_if(watches_, [&over](const Watch& w) {
+        return std::any_of(over.begin(), over.end(), [&w](const Watch& o) { return o.lost == w.lost && o.since == w.since; });
+      });
       changed_.notify_all();
     }
     if (pending_.empty() && watches_.empty()) {
@@ -245,8 +249,8 @@ void FormationNodes::work() {
   }
 }
 
-std::vector<FormationNodes::Watch> FormationNodes::poll(std::vector<Watch> watches) {
-  std::vector<Watch> open;
+std::vector<FormationNodes::Watch> FormationNodes::poll(const std::vector<Watch>& watches) {
+  std::vector<Watch> over;
   std::vector<std::string> failures;
   std::vector<double> times;
   for (const Watch& w : watches) {
@@ -261,17 +265,17 @@ std::vector<FormationNodes::Watch> FormationNodes::poll(std::vector<Watch> watch
       log_.info("node {} ({}) took over as primary {} after node {} was {}", primary, endpoint(primary),
                 seconds_text(took), w.lost, w.how);
       times.push_back(std::chrono::duration<double>(took).count());
+      over.push_back(w);
     } else if (took > kFailoverLimit) {
       failures.push_back("no node took over as primary within " + seconds_text(kFailoverLimit) + " after node " +
                          std::to_string(w.lost) + " was " + w.how);
-    } else {
-      open.push_back(w);
+      over.push_back(w);
     }
   }
   std::lock_guard lock(mutex_);
   failovers_.insert(failovers_.end(), times.begin(), times.end());
   for (const auto& f : failures) record_failure(f);
-  return open;
+  return over;
 }
 
 void FormationNodes::cancel_all(const std::string& why) {

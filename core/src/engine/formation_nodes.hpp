@@ -66,8 +66,9 @@ class FormationNodes final : public LocalNodes {
   std::string endpoint(int node) const;
   void start_worker();  // REQUIRES: mutex_ held
   void work();
-  // One look at the watches; returns the ones still open. Called without mutex_.
-  std::vector<Watch> poll(std::vector<Watch> watches);
+  // One look at the watches: logs and records the failovers that are over (or failed); returns
+  // those watches. Called without mutex_.
+  std::vector<Watch> poll(const std::vector<Watch>& watches);
   void cancel_all(const std::string& why);  // REQUIRES: mutex_ held
   void record_failure(const std::string& message);  // REQUIRES: mutex_ held
   void throw_failure();                              // REQUIRES: mutex_ held

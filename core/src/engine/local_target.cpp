@@ -84,7 +84,7 @@ class LocalTarget final : public Target {
       if (const std::string missing = missing_auto_failover(); !missing.empty())
         throw ConnectError("local", "target: {url: local, nodes: " + std::to_string(def_.nodes) +
                                         "} runs a pg_auto_failover formation, and pg_auto_failover is not installed: " +
-                                        missing + " (scripts/bootstrap.sh installs it)");
+                                        missing + "; scripts/bootstrap.sh installs it");
       LocalFormationOptions options;
       options.nodes = def_.nodes;
       options.superuser = "root";
