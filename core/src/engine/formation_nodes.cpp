@@ -143,7 +143,7 @@ void FormationNodes::perform(NodeAction action, const std::string& name) {
   } catch (const ConnectError& e) {
     throw StepError(std::string("cannot ") + verb(action) + " " + label + ": " + e.what());
   }
-  log_.info("{} {}", label, done(action));
+  log_.debug("{} {}", label, done(action));  // LocalFormation says it at info
   if (primary && (action == NodeAction::kill || action == NodeAction::stop)) {
     std::lock_guard lock(mutex_);
     watches_.push_back({n, done(action), since});
@@ -265,6 +265,11 @@ std::vector<FormationNodes::Watch> FormationNodes::poll(const std::vector<Watch>
       log_.info("node {} ({}) took over as primary {} after node {} was {}", primary, endpoint(primary),
                 seconds_text(took), w.lost, w.how);
       times.push_back(std::chrono::duration<double>(took).count());
+      over.push_back(w);
+    } else if (primary == w.lost) {
+      // Started again before the monitor promoted another: no failover to measure.
+      log_.info("node {} ({}) is primary again {} after it was {}: no other node took over", w.lost, endpoint(w.lost),
+                seconds_text(took), w.how);
       over.push_back(w);
     } else if (took > kFailoverLimit) {
       failures.push_back("no node took over as primary within " + seconds_text(kFailoverLimit) + " after node " +

@@ -81,10 +81,7 @@ class LocalTarget final : public Target {
   LocalFormation& started_formation() const {
     std::lock_guard lock(mutex_);
     if (!formation_) {
-      if (const std::string missing = missing_auto_failover(); !missing.empty())
-        throw ConnectError("local", "target: {url: local, nodes: " + std::to_string(def_.nodes) +
-                                        "} runs a pg_auto_failover formation, and pg_auto_failover is not installed: " +
-                                        missing + "; scripts/bootstrap.sh installs it");
+      // LocalFormation::start says what to install when pg_auto_failover is missing.
       LocalFormationOptions options;
       options.nodes = def_.nodes;
       options.superuser = "root";
