@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -169,29 +170,47 @@ void FormationNodes::act(NodeAction action, const std::string& node, std::chrono
 
 std::vector<double> FormationNodes::wait_healthy(std::chrono::milliseconds limit) {
   const clock::time_point deadline = clock::now() + limit;
-  {
-    std::unique_lock lock(mutex_);
-    throw_failure();
-    while (!pending_.empty() || busy_ > 0 || !watches_.empty()) {
-      if (interrupted_) throw Interrupted();
-      const clock::time_point now = clock::now();
-      if (now >= deadline)
-        throw StepError("the formation is not settled after " + seconds_text(limit) + ": " + outstanding());
-      changed_.wait_for(lock, std::min<clock::duration>(std::chrono::milliseconds(100), deadline - now));
-      throw_failure();
-    }
-  }
+  std::unique_lock lock(mutex_);
+  wait_until(lock, deadline, limit, [this] { return pending_.empty() && busy_ == 0; });
   if (interrupted_) throw Interrupted();  // what was pending was cancelled, not done
-  const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
-                             std::chrono::milliseconds(1));
+  lock.unlock();
+  int primary = 0;
   try {
-    formation_.wait_healthy(left);
+    formation_.wait_healthy(time_left(deadline));
+    primary = formation_.primary(time_left(deadline));
   } catch (const ConnectError& e) {
     throw StepError("the formation is not healthy after " + seconds_text(limit) + ": " + e.what());
   }
-  std::lock_guard lock(mutex_);
+  lock.lock();
+  // Healthy with a primary: the worker sees each failover within a poll -- unless the lost
+  // primary was started again and the monitor kept it, which is no failover.
+  wait_until(lock, deadline, limit, [&] {
+    return std::all_of(watches_.begin(), watches_.end(), [&](const Watch& w) { return w.lost == primary; });
+  });
+  for (const Watch& w : watches_)
+    log_.info("node {} ({}) is the primary again, {} after it was {}: no other node took over", w.lost,
+              endpoint(w.lost), seconds_text(clock::now() - w.since), w.how);
+  watches_.clear();
   throw_failure();
   return std::exchange(failovers_, {});
+}
+
+void FormationNodes::wait_until(std::unique_lock<std::mutex>& lock, clock::time_point deadline,
+                                std::chrono::milliseconds limit, const std::function<bool()>& done) {
+  for (;;) {
+    throw_failure();
+    if (done()) return;
+    if (interrupted_) throw Interrupted();
+    const clock::time_point now = clock::now();
+    if (now >= deadline)
+      throw StepError("the formation is not settled after " + seconds_text(limit) + ": " + outstanding());
+    changed_.wait_for(lock, std::min<clock::duration>(std::chrono::milliseconds(100), deadline - now));
+  }
+}
+
+std::chrono::milliseconds FormationNodes::time_left(clock::time_point deadline) {
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+                  std::chrono::milliseconds(1));
 }
 
 void FormationNodes::start_worker() {
@@ -266,10 +285,8 @@ std::vector<FormationNodes::Watch> FormationNodes::poll(const std::vector<Watch>
                 seconds_text(took), w.lost, w.how);
       times.push_back(std::chrono::duration<double>(took).count());
       over.push_back(w);
-    } else if (primary == w.lost) {
-      // Started again before the monitor promoted another: no failover to measure.
-      log_.info("node {} ({}) is primary again {} after it was {}: no other node took over", w.lost, endpoint(w.lost),
-                seconds_text(took), w.how);
+    } else if (took > kFailoverLimit && primary == w.lost) {
+      // Started again and kept by the monitor (wait_healthy() says so sooner): no failover.
       over.push_back(w);
     } else if (took > kFailoverLimit) {
       failures.push_back("no node took over as primary within " + seconds_text(kFailoverLimit) + " after node " +

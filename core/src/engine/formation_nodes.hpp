@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,7 @@ class FormationNodes final : public LocalNodes {
     std::string node;
     std::chrono::milliseconds delay;
   };
-  // A primary lost at `since`, until another node takes writes.
+  // A primary lost at `since`, until another node takes writes (or it is the primary again).
   struct Watch {
     int lost;
     std::string how;  // "killed", "stopped"
@@ -69,6 +70,11 @@ class FormationNodes final : public LocalNodes {
   // One look at the watches: logs and records the failovers that are over (or failed); returns
   // those watches. Called without mutex_.
   std::vector<Watch> poll(const std::vector<Watch>& watches);
+  // Waits on `lock` (of mutex_) until `done`, throwing a delayed action's failure, Interrupted,
+  // or StepError naming what is outstanding at `deadline` (`limit` after the call began).
+  void wait_until(std::unique_lock<std::mutex>& lock, clock::time_point deadline, std::chrono::milliseconds limit,
+                  const std::function<bool()>& done);
+  static std::chrono::milliseconds time_left(clock::time_point deadline);
   void cancel_all(const std::string& why);  // REQUIRES: mutex_ held
   void record_failure(const std::string& message);  // REQUIRES: mutex_ held
   void throw_failure();                              // REQUIRES: mutex_ held
