@@ -8,6 +8,7 @@ packages=(
   libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libboost-dev libcli11-dev nlohmann-json3-dev
   libssl-dev libgtest-dev libgmock-dev libxml2-dev
   postgresql-15 postgresql-client-15
+  postgresql-15-auto-failover pg-auto-failover-cli  # the local target with several nodes (pg_auto_failover)
   jq time  # bench/run.sh (and its smoke test): reading JSON results, peak RSS
 )
 

@@ -94,7 +94,7 @@ std::string log_tail(const fs::path& log_file, size_t max_lines) {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, const RunAs& who, int death_signal,
-            const std::vector<std::string>& env) {
+            const std::vector<std::string>& env, int stdin_fd) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -133,15 +133,21 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
       if (setgroups(1, &who.gid) != 0 || setgid(who.gid) != 0 || setuid(who.uid) != 0) _exit(126);
     }
     // After the uid change: changing credentials clears the parent-death signal.
-    prctl(PR_SET_PDEATHSIG, death_signal);
-    if (getppid() != parent) _exit(1);
+    if (death_signal != 0) {
+      prctl(PR_SET_PDEATHSIG, death_signal);
+      if (getppid() != parent) _exit(1);
+    }
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    if (stdin_fd >= 0) {
+      dup2(stdin_fd, STDIN_FILENO);  // the copy does not inherit O_CLOEXEC: it survives exec
+    } else {
+      int null_fd = open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    }
     if (env.empty()) execv(args[0], args.data());
     else execve(args[0], args.data(), environment.data());
     _exit(127);

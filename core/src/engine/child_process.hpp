@@ -67,12 +67,14 @@ std::string log_tail(const std::filesystem::path& log_file, size_t max_lines = 1
 
 // Starts `argv` as a child with stdout/stderr appended to `log_file`, as `who`, in its own process
 // group (so a Ctrl-C at the terminal reaches roachrun, which then stops the server in order),
-// and sent `death_signal` if roachrun is killed outright. `env` ("NAME=value"), when not empty,
-// is the child's whole environment. Returns once the child runs `argv` (exec succeeded): a
+// and sent `death_signal` if roachrun is killed outright (0: none; the signal comes when the
+// forking *thread* ends, so a child forked off the main thread must not have one). `env`
+// ("NAME=value"), when not empty, is the child's whole environment; `stdin_fd` (-1: /dev/null)
+// its standard input. Returns once the child runs `argv` (exec succeeded): a
 // signal sent to it from then on reaches the program, not the forked copy of roachrun, which
 // would block it and then drop it with the terminal's. REQUIRES: lock_to_create() held.
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log_file, const RunAs& who,
-            int death_signal, const std::vector<std::string>& env = {});
+            int death_signal, const std::vector<std::string>& env = {}, int stdin_fd = -1);
 
 // A port on 127.0.0.1 that was free a moment ago. Another process may take it before the server
 // binds it; callers retry with a new one.

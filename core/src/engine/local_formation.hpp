@@ -11,11 +11,12 @@
 // of about 50 s.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -91,13 +92,27 @@ class LocalFormation {
   explicit LocalFormation(spdlog::logger& log);
   struct Process;  // a pg_autoctl run and its process group
 
+  Process& node(int number) const;  // throws ConnectError for a number that is no node
+  void spawn_process(Process& p, const std::vector<std::string>& args);
+  void throw_if_interrupted() const;
+  // Rows of the monitor's pgautofailover.node, as FormationNode by our node numbers.
+  std::vector<FormationNode> monitor_view() const;
+  // A query over the node's (or the monitor's) Unix socket as the OS user pg_autoctl runs as,
+  // which every node trusts whatever TCP requires; the first column of each row.
+  std::vector<std::string> local_query(int port, const std::string& dbname, const std::string& sql) const;
+  void start_janitor();
+
   spdlog::logger& log_;
   std::filesystem::path dir_;
   std::string host_ = "127.0.0.1";
   int monitor_port_ = 0;
+  std::string os_user_;                  // who pg_autoctl and postgres run as
+  std::vector<std::string> env_;          // pg_autoctl's environment: everything under dir_
+  std::filesystem::path pg_autoctl_, bindir_;
   const std::atomic<bool>* interrupted_ = nullptr;
   std::vector<std::unique_ptr<Process>> processes_;  // [0] the monitor, [i] node i
-  mutable std::mutex mutex_;
+  pid_t janitor_ = -1;     // removes dir_ if roachrun dies without stop(): see start_janitor()
+  int janitor_pipe_ = -1;  // its stdin; closing it (or dying) is the janitor's signal
 };
 
 // Whether pg_autoctl (pg-auto-failover-cli) and the pg_auto_failover extension

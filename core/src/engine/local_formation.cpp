@@ -1,0 +1,586 @@
+#include "engine/local_formation.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/child_process.hpp"
+#include "engine/local_server.hpp"
+#include "engine/variables.hpp"
+#include "roachrun/error.hpp"
+
+namespace roachrun {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct LocalFormation::Process {
+  std::string name;  // "the monitor", "node 2"
+  fs::path pgdata;
+  fs::path log;
+  int port = 0;
+  pid_t pid = -1;    // its pg_autoctl, the leader of its process group; -1 once collected
+  pid_t group = -1;  // that group until it is empty (postgres and its backends are in it)
+};
+
+namespace {
+
+// Every LocalFormation of the process, for abandon_all(). REQUIRES: children_mutex() held.
+std::set<LocalFormation*>& live_formations() {
+  static auto* formations = new std::set<LocalFormation*>();  // never destroyed: see children_mutex()
+  return *formations;
+}
+
+using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+fs::path find_on_path(const std::string& program) {
+  std::stringstream path(process_env("PATH").value_or("/usr/bin:/bin"));
+  std::error_code ec;
+  for (std::string dir; std::getline(path, dir, ':');)
+    if (!dir.empty() && fs::exists(fs::path(dir) / program, ec)) return fs::path(dir) / program;
+  if (fs::exists("/usr/bin/" + program, ec)) return "/usr/bin/" + program;
+  return {};
+}
+
+// The monitor's settings for a formation on one machine. pg_auto_failover's defaults are made for
+// a network that may partition: 20 s before a silent node is unhealthy, 30 s for an unreachable
+// primary to demote itself, so a killed primary is replaced after about 50 s. Here a node that
+// does not answer is dead: seconds are enough. An acknowledged commit is safe whatever these say
+// -- it was flushed on a synchronous standby -- they only decide how soon a standby takes over.
+const std::vector<std::pair<std::string, int>> kMonitorSettings = {
+    {"pgautofailover.health_check_period", 1000},
+    {"pgautofailover.health_check_timeout", 1000},
+    {"pgautofailover.health_check_max_retries", 1},
+    {"pgautofailover.health_check_retry_delay", 500},
+    {"pgautofailover.node_considered_unhealthy_timeout", 1000},
+    {"pgautofailover.primary_demote_timeout", 2000},
+};
+
+bool is_role(const std::string& state, std::initializer_list<const char*> roles) {
+  for (const char* r : roles)
+    if (state == r) return true;
+  return false;
+}
+
+// The formation's pg_hba.conf on every node, written once it is up (pg_autoctl's own edits are
+// replaced; a node made later by pg_basebackup copies it from the primary). pg_auto_failover's
+// users authenticate by trust over 127.0.0.1 in the secure variant too: pg_autoctl 2.0 has
+// options for the server's certificate and the CA, none for a client certificate of its own.
+std::string hba_for(bool secure) {
+  std::string hba = "# written by roachrun for a throwaway local formation\n"
+                    "local all all trust\n"
+                    "local replication all trust\n";
+  if (!secure)
+    return hba + "host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n";
+  return hba +
+         "hostssl replication pgautofailover_replicator 127.0.0.1/32 trust\n"
+         "hostssl all autoctl_node,pgautofailover_monitor,pgautofailover_replicator 127.0.0.1/32 trust\n"
+         "hostssl all all 127.0.0.1/32 cert\n";
+}
+
+// A postmaster killed outright leaves its System V shared memory block behind (PostgreSQL
+// removes it only on a shutdown it sees). Its id is on the pid file's 7th line; the block is
+// removed if nobody is attached any more, so killed nodes do not use up the system's segments.
+void remove_stale_shared_memory(const fs::path& pgdata) {
+  std::ifstream pid_file(pgdata / "postmaster.pid");
+  std::string line;
+  for (int i = 0; i < 7 && std::getline(pid_file, line); ++i) {
+  }
+  std::istringstream fields(line);
+  long key = 0;
+  int shmid = -1;
+  if (!(fields >> key >> shmid) || shmid < 0) return;
+  struct shmid_ds info {};
+  if (shmctl(shmid, IPC_STAT, &info) == 0 && info.shm_nattch == 0) shmctl(shmid, IPC_RMID, nullptr);
+}
+
+// A name as a quoted SQL identifier (our own names: the superuser, the databases).
+std::string quote_identifier(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+pid_t postmaster_pid(const fs::path& pgdata) {
+  std::ifstream pid_file(pgdata / "postmaster.pid");
+  long pid = 0;
+  return (pid_file >> pid) && pid > 1 ? static_cast<pid_t>(pid) : -1;
+}
+
+}  // namespace
+
+std::string missing_auto_failover() {
+  std::string missing;
+  if (find_on_path("pg_autoctl").empty()) missing = "pg_autoctl (Debian package pg-auto-failover-cli)";
+  // Debian's layout: /usr/lib/postgresql/15/bin -> /usr/share/postgresql/15/extension.
+  const fs::path bindir = find_postgres_bindir();
+  const std::string version = bindir.parent_path().filename().string();
+  std::error_code ec;
+  if (bindir.parent_path().parent_path() == "/usr/lib/postgresql" &&
+      !fs::exists("/usr/share/postgresql/" + version + "/extension/pgautofailover.control", ec))
+    missing += (missing.empty() ? "" : " and ") + std::string("the pgautofailover extension (Debian package postgresql-") +
+               version + "-auto-failover)";
+  return missing;
+}
+
+LocalFormation::LocalFormation(spdlog::logger& log) : log_(log) {
+  std::lock_guard lock(children_mutex());
+  live_formations().insert(this);
+}
+
+LocalFormation::~LocalFormation() {
+  stop();
+  std::lock_guard lock(children_mutex());
+  live_formations().erase(this);
+}
+
+void LocalFormation::throw_if_interrupted() const {
+  if (interrupted_ && *interrupted_) throw Interrupted();
+}
+
+std::vector<int> LocalFormation::ports() const {
+  std::vector<int> out;
+  for (size_t i = 1; i < processes_.size(); ++i) out.push_back(processes_[i]->port);
+  return out;
+}
+
+LocalFormation::Process& LocalFormation::node(int number) const {
+  if (number < 1 || number >= static_cast<int>(processes_.size()))
+    throw ConnectError("local", "the local formation has nodes 1 to " + std::to_string(processes_.size() - 1) +
+                                    ", not " + std::to_string(number));
+  return *processes_[number];
+}
+
+void LocalFormation::spawn_process(Process& p, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {pg_autoctl_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const RunAs who = choose_identity();
+  auto lock = lock_to_create();
+  // No parent-death signal: node control may start a node from a thread that ends before the
+  // run does. The janitor stops everything if roachrun dies.
+  p.pid = p.group = spawn(argv, p.log, who, 0, env_);
+}
+
+// A process outside roachrun's process group and session that waits for roachrun to go away --
+// it sees end-of-file on its stdin, whose write end only roachrun holds -- and then kills what is
+// left of the formation and removes the directory. After stop() it finds nothing to do. This is
+// what cleans up after a `kill -9` of roachrun, which no code of roachrun's own survives.
+void LocalFormation::start_janitor() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw ConnectError("local", std::string("pipe failed: ") + std::strerror(errno));
+  // pg_autoctl writes its pid under run/, postgres under each data directory, each on the file's
+  // first line (later lines hold other numbers: ports, times). SIGQUIT first: an immediate
+  // shutdown lets a postmaster remove its shared memory.
+  const std::string script =
+      "trap '' INT TERM HUP; cat >/dev/null; d=\"$1\"; [ -d \"$d\" ] || exit 0; "
+      "pids=; for f in \"$d\"/*/postmaster.pid \"$d\"/run/pg_autoctl\"$d\"/*/pg_autoctl.pid; do "
+      "[ -f \"$f\" ] && pids=\"$pids $(head -n 1 \"$f\")\"; done; "
+      "[ -n \"$pids\" ] && kill -QUIT $pids 2>/dev/null && sleep 1 && kill -KILL $pids 2>/dev/null; "
+      "rm -rf \"$d\"";
+  try {
+    auto lock = lock_to_create();
+    janitor_ = spawn({"/bin/sh", "-c", script, "roachrun-janitor", dir_.string()}, "/dev/null", RunAs{}, 0, {},
+                     fds[0]);
+  } catch (...) {
+    close(fds[0]);
+    close(fds[1]);
+    throw;
+  }
+  close(fds[0]);
+  janitor_pipe_ = fds[1];
+}
+
+std::vector<std::string> LocalFormation::local_query(int port, const std::string& dbname, const std::string& sql) const {
+  const std::string conninfo = "host=" + (dir_ / "socket").string() + " port=" + std::to_string(port) +
+                               " dbname=" + dbname + " user=" + os_user_ + " connect_timeout=5";
+  PgConn conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw ConnectError("127.0.0.1:" + std::to_string(port), PQerrorMessage(conn.get()));
+  PgResult res(PQexec(conn.get(), sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(res.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+    throw ConnectError("127.0.0.1:" + std::to_string(port), PQerrorMessage(conn.get()));
+  std::vector<std::string> rows;
+  for (int i = 0; status == PGRES_TUPLES_OK && i < PQntuples(res.get()); ++i)
+    rows.emplace_back(PQgetvalue(res.get(), i, 0));
+  return rows;
+}
+
+std::vector<FormationNode> LocalFormation::monitor_view() const {
+  const auto rows = local_query(monitor_port_, "pg_auto_failover",
+                                "SELECT nodeport || ' ' || reportedstate || ' ' || goalstate "
+                                "FROM pgautofailover.node ORDER BY nodeid");
+  std::vector<FormationNode> view;
+  for (size_t i = 1; i < processes_.size(); ++i) view.push_back({.number = static_cast<int>(i), .port = processes_[i]->port, .running = false, .reported_state = {}, .goal_state = {}});
+  for (const auto& row : rows) {
+    std::istringstream fields(row);
+    int port = 0;
+    std::string reported, goal;
+    fields >> port >> reported >> goal;
+    for (auto& n : view)
+      if (n.port == port) n.reported_state = reported, n.goal_state = goal;
+  }
+  std::lock_guard lock(children_mutex());
+  for (auto& n : view) n.running = processes_[n.number]->pid > 0 && !collected(processes_[n.number]->pid);
+  return view;
+}
+
+std::vector<FormationNode> LocalFormation::nodes() const { return monitor_view(); }
+
+int LocalFormation::primary(std::chrono::milliseconds limit) const {
+  const auto deadline = Clock::now() + limit;
+  std::string last = "the monitor names no primary";
+  for (;;) {
+    try {
+      for (const auto& n : monitor_view()) {
+        if (!n.running || !is_role(n.reported_state, {"primary", "wait_primary", "single"})) continue;
+        // The monitor's word is a second old; the node itself says whether it takes writes.
+        if (local_query(n.port, "postgres", "SELECT NOT pg_is_in_recovery()") == std::vector<std::string>{"t"})
+          return n.number;
+      }
+    } catch (const ConnectError& e) {
+      last = e.what();
+    }
+    throw_if_interrupted();
+    if (Clock::now() >= deadline)
+      throw ConnectError("local", "no node of the local formation takes writes after " +
+                                      std::to_string(limit.count()) + " ms: " + last);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+void LocalFormation::kill(int number) {
+  Process& p = node(number);
+  std::unique_lock lock(children_mutex());
+  if (p.pid <= 0 || collected(p.pid)) throw ConnectError(p.name, p.name + " is not running");
+  ::kill(-p.group, SIGKILL);
+  if (!poll(lock, 5s, [&] { return collected(p.pid) && group_empty(p.group); }))
+    throw ConnectError(p.name, p.name + " was sent SIGKILL and is still there after 5 s");
+  log_.info("killed {} (127.0.0.1:{}): its pg_autoctl and postgres, SIGKILL", p.name, p.port);
+}
+
+void LocalFormation::stop(int number) {
+  Process& p = node(number);
+  std::unique_lock lock(children_mutex());
+  if (p.pid <= 0 || collected(p.pid)) throw ConnectError(p.name, p.name + " is not running");
+  ::kill(p.pid, SIGINT);  // pg_autoctl's "fast" stop: its postgres shuts down fast, then it exits
+  if (!poll(lock, 15s, [&] { return collected(p.pid) && group_empty(p.group); })) {
+    ::kill(-p.group, SIGKILL);
+    poll(lock, 2s, [&] { return collected(p.pid) && group_empty(p.group); });
+    log_.warn("{} did not stop within 15 s and was killed", p.name);
+    return;
+  }
+  log_.info("stopped {} (127.0.0.1:{})", p.name, p.port);
+}
+
+void LocalFormation::start(int number) {
+  Process& p = node(number);
+  {
+    std::lock_guard lock(children_mutex());
+    if (p.pid > 0 && !collected(p.pid)) throw ConnectError(p.name, p.name + " is already running");
+    group_empty(p.group);
+  }
+  remove_stale_shared_memory(p.pgdata);
+  spawn_process(p, {"run", "--pgdata", p.pgdata.string()});
+  log_.info("started {} (127.0.0.1:{}) again: it rejoins as a standby", p.name, p.port);
+}
+
+void LocalFormation::wait_healthy(std::chrono::milliseconds limit) const {
+  const auto deadline = Clock::now() + limit;
+  std::string view_text;
+  for (;;) {
+    view_text.clear();
+    bool healthy = true;
+    int primaries = 0;
+    try {
+      for (const auto& n : monitor_view()) {
+        view_text += "\n    node " + std::to_string(n.number) + " 127.0.0.1:" + std::to_string(n.port) + " " +
+                     (n.running ? "" : "(not running) ") + n.reported_state + " -> " + n.goal_state;
+        if (!n.running) continue;
+        if (n.reported_state != n.goal_state || !is_role(n.reported_state, {"primary", "secondary"})) healthy = false;
+        if (n.reported_state == "primary") ++primaries;
+      }
+    } catch (const ConnectError& e) {
+      healthy = false;
+      view_text = std::string("\n    the monitor does not answer: ") + e.what();
+    }
+    if (healthy && primaries == 1) return;
+    throw_if_interrupted();
+    if (Clock::now() >= deadline)
+      throw ConnectError("local", "the local formation is not healthy after " + std::to_string(limit.count()) +
+                                      " ms (every running node primary or secondary, one primary):" + view_text);
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOptions& options, spdlog::logger& log) {
+  if (options.nodes < 2) throw ConnectError("local", "a local formation needs 2 nodes or more");
+  if (const std::string missing = missing_auto_failover(); !missing.empty())
+    throw ConnectError("local", "the local target with several nodes runs pg_auto_failover, and " + missing +
+                                    " is not installed: run scripts/bootstrap.sh (it installs both packages)");
+  const fs::path bindir = find_postgres_bindir();
+  if (bindir.empty())
+    throw ConnectError("local", "the local target needs the PostgreSQL server, which was not found: "
+                                "run scripts/bootstrap.sh (installs postgresql-15) or set ROACHRUN_PG_BINDIR");
+  const RunAs who = choose_identity();
+  const auto started = Clock::now();
+
+  std::unique_ptr<LocalFormation> f(new LocalFormation(log));
+  f->interrupted_ = options.interrupted;
+  f->throw_if_interrupted();
+  f->bindir_ = bindir;
+  f->pg_autoctl_ = find_on_path("pg_autoctl");
+  if (who.switch_user) f->os_user_ = who.name;
+  else if (struct passwd* pw = getpwuid(geteuid())) f->os_user_ = pw->pw_name;
+  const std::string base = process_env("TMPDIR").value_or("/tmp");
+  std::string tmpl = (fs::path(base) / "roachrun-XXXXXX").string();
+  {
+    auto lock = lock_to_create();
+    if (!mkdtemp(tmpl.data()))
+      throw ConnectError("local", "cannot create a temporary directory under " + base + ": " + std::strerror(errno));
+    f->dir_ = tmpl;  // from here on the destructor (or abandon_all()) removes it
+  }
+  f->start_janitor();
+  const fs::path& dir = f->dir_;
+  for (const char* sub : {"config", "share", "run", "socket", "tls"}) fs::create_directory(dir / sub);
+  // pg_autoctl keeps its configuration and state under the XDG directories and $HOME: all of it
+  // in the formation's directory, so nothing of a run outlives it. PGHOST is where each postgres
+  // puts its Unix socket.
+  f->env_ = {"HOME=" + dir.string(),
+             "XDG_CONFIG_HOME=" + (dir / "config").string(),
+             "XDG_DATA_HOME=" + (dir / "share").string(),
+             "XDG_RUNTIME_DIR=" + (dir / "run").string(),
+             "PGHOST=" + (dir / "socket").string(),
+             "PATH=" + bindir.string() + ":/usr/bin:/bin",
+             "LC_ALL=C"};
+  const bool secure = !options.certs_dir.empty();
+  std::vector<std::string> ssl = {"--no-ssl"};
+  if (secure) {
+    // Copied: the servers run as another user and must own their key (mode 0600).
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"ca.crt", "ca.crt"}, {"node.crt", "node.crt"}, {"node.key", "node.key"}}) {
+      fs::copy_file(options.certs_dir / from, dir / "tls" / to, fs::copy_options::overwrite_existing);
+      fs::permissions(dir / "tls" / to, fs::perms::owner_read | fs::perms::owner_write);
+    }
+    ssl = {"--ssl-ca-file", (dir / "tls/ca.crt").string(), "--server-cert", (dir / "tls/node.crt").string(),
+           "--server-key",  (dir / "tls/node.key").string(), "--ssl-mode", "verify-ca"};
+  }
+  chown_tree(dir, who);
+  // Orphans of pg_autoctl's children (initdb, pg_basebackup) come to us, not to PID 1, which in a
+  // container may never collect them; see LocalServer::start.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  auto add = [&](const std::string& name, const std::string& sub) {
+    auto p = std::make_unique<Process>();
+    p->name = name;
+    p->pgdata = dir / sub;
+    p->log = dir / (sub + ".log");
+    p->port = pick_free_port();
+    f->processes_.push_back(std::move(p));
+  };
+  add("the monitor", "monitor");
+  for (int i = 1; i <= options.nodes; ++i) add("node " + std::to_string(i), "node" + std::to_string(i));
+  for (auto& p : f->processes_) {
+    std::ofstream touch(p->log);
+    if (who.switch_user && chown(p->log.c_str(), who.uid, who.gid) != 0)
+      throw ConnectError("local", "cannot hand " + p->log.string() + " to user " + who.name);
+  }
+  const std::string pgctl = (bindir / "pg_ctl").string();
+
+  // Waits for `done` (polled every 50 ms), failing with the log of a process that exited.
+  auto wait_for = [&](const std::string& what, std::chrono::seconds limit, auto done) {
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+      try {
+        if (done()) return;
+      } catch (const ConnectError&) {
+        // Not up yet.
+      }
+      {
+        std::lock_guard lock(children_mutex());
+        for (auto& p : f->processes_)
+          if (p->group > 0 && collected(p->pid))
+            throw ConnectError("local", "pg_autoctl for " + p->name + " of the local formation exited while " + what +
+                                            " (log " + p->log.string() + "):" + log_tail(p->log));
+      }
+      f->throw_if_interrupted();
+      if (Clock::now() >= deadline)
+        throw ConnectError("local", "the local formation timed out after " + std::to_string(limit.count()) + " s " +
+                                        what + "; the monitor's log:" + log_tail(f->processes_[0]->log));
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+
+  // The data directories of the monitor and of node 1 are made here, not by pg_autoctl (which
+  // adopts them): pg_autoctl 2.0 leaves the Unix socket in the system's directory
+  // (/var/run/postgresql, not writable by everyone), and here it goes into ours. The standbys are
+  // copies of node 1 (pg_basebackup), setting included.
+  auto make_data_dir = [&](Process& p) {
+    {
+      auto lock = lock_to_create();
+      p.pid = spawn({(bindir / "initdb").string(), "-D", p.pgdata.string(), "--auth=trust", "--encoding=UTF8",
+                     "--locale=C", "--no-sync", "--no-instructions"},
+                    p.log, who, 0, f->env_);
+    }
+    int status = -1;
+    for (;;) {
+      {
+        std::lock_guard lock(children_mutex());
+        if (collected(p.pid, &status)) break;
+      }
+      if (f->interrupted_ && *f->interrupted_) {
+        std::unique_lock lock(children_mutex());
+        ::kill(p.pid, SIGKILL);
+        poll(lock, 2s, [&] { return collected(p.pid); });
+        throw Interrupted();
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw ConnectError("local", "initdb for " + p.name + " of the local formation failed:" + log_tail(p.log));
+    std::ofstream(p.pgdata / "postgresql.auto.conf", std::ios::app)
+        << "unix_socket_directories = '" << (dir / "socket").string() << "'\n";
+  };
+  Process& monitor = *f->processes_[0];
+  f->monitor_port_ = monitor.port;
+  log.debug("starting the pg_auto_failover monitor on 127.0.0.1:{} (as {})", monitor.port, f->os_user_);
+  std::vector<std::string> monitor_args = {"create", "monitor", "--pgctl", pgctl, "--pgdata", monitor.pgdata.string(),
+                                           "--pgport", std::to_string(monitor.port), "--hostname", "127.0.0.1",
+                                           "--listen", "127.0.0.1", "--auth", "trust", "--run"};
+  monitor_args.insert(monitor_args.end(), ssl.begin(), ssl.end());
+  make_data_dir(monitor);
+  f->spawn_process(monitor, monitor_args);
+  wait_for("starting the monitor", 60s, [&] {
+    return !f->local_query(monitor.port, "pg_auto_failover", "SELECT 1 FROM pgautofailover.formation LIMIT 1").empty();
+  });
+  for (const auto& [name, value] : kMonitorSettings)  // one by one: ALTER SYSTEM refuses a transaction
+    f->local_query(monitor.port, "pg_auto_failover", "ALTER SYSTEM SET " + name + " = " + std::to_string(value));
+  f->local_query(monitor.port, "pg_auto_failover", "SELECT pg_reload_conf()");
+
+  const std::string monitor_uri = "postgresql://autoctl_node@127.0.0.1:" + std::to_string(monitor.port) +
+                                  "/pg_auto_failover?sslmode=" + (secure ? "verify-ca&sslrootcert=" + (dir / "tls/ca.crt").string() : "disable");
+  auto create_node = [&](int i) {
+    Process& p = *f->processes_[i];
+    std::vector<std::string> args = {"create", "postgres", "--pgctl", pgctl, "--pgdata", p.pgdata.string(),
+                                     "--pgport", std::to_string(p.port), "--hostname", "127.0.0.1", "--listen",
+                                     "127.0.0.1", "--name", "node" + std::to_string(i), "--dbname", "postgres",
+                                     "--auth", "trust", "--monitor", monitor_uri, "--run"};
+    args.insert(args.end(), ssl.begin(), ssl.end());
+    f->spawn_process(p, args);
+  };
+  // Node 1 first, so that it is the primary; the standbys then clone it side by side.
+  make_data_dir(*f->processes_[1]);
+  create_node(1);
+  wait_for("creating node 1", 60s, [&] {
+    for (const auto& n : f->monitor_view())
+      if (n.number == 1 && is_role(n.reported_state, {"single", "primary", "wait_primary"})) return true;
+    return false;
+  });
+  for (int i = 2; i <= options.nodes; ++i) create_node(i);
+  wait_for("waiting for every node to be primary or secondary", 120s, [&] {
+    int ready = 0;
+    for (const auto& n : f->monitor_view())
+      if (n.reported_state == n.goal_state && is_role(n.reported_state, {"primary", "secondary"})) ++ready;
+    return ready == options.nodes;
+  });
+
+  // The same rules on every node, and what a scenario expects: CockroachDB's superuser and its
+  // `defaultdb`, made on the primary and replicated.
+  const std::string hba = hba_for(secure);
+  for (int i = 1; i <= options.nodes; ++i) {
+    Process& p = *f->processes_[i];
+    std::ofstream(p.pgdata / "pg_hba.conf", std::ios::trunc) << hba;
+    f->local_query(p.port, "postgres", "SELECT pg_reload_conf()");
+  }
+  const int primary = f->primary(10s);
+  const int primary_port = f->processes_[primary]->port;
+  std::string setup;
+  if (options.superuser != f->os_user_) setup = "CREATE ROLE " + quote_identifier(options.superuser) + " SUPERUSER LOGIN;";
+  f->local_query(primary_port, "postgres", setup + "SELECT 1");
+  for (const auto& db : options.databases)
+    f->local_query(primary_port, "postgres", "CREATE DATABASE " + quote_identifier(db) + " OWNER " +
+                                                 quote_identifier(options.superuser));
+  std::string list;
+  for (int port : f->ports()) list += (list.empty() ? "" : ",") + std::to_string(port);
+  log.info("local pg_auto_failover formation ready in {:.1f} s: {} nodes on 127.0.0.1:{} (primary node {}), "
+           "monitor on 127.0.0.1:{}, data in {}",
+           std::chrono::duration<double>(Clock::now() - started).count(), options.nodes, list, primary,
+           monitor.port, dir.string());
+  return f;
+}
+
+void LocalFormation::stop() noexcept {
+  std::unique_lock lock(children_mutex());
+  // An immediate shutdown of every postgres (its postmaster removes its shared memory), then the
+  // pg_autoctl processes and whatever is left in their groups. A throwaway formation needs no
+  // checkpoint, and its monitor must not see a slow shutdown as a failure to act on.
+  for (auto& p : processes_)
+    if (p->group > 0)
+      if (pid_t postmaster = postmaster_pid(p->pgdata); postmaster > 0 && ::kill(postmaster, 0) == 0)
+        ::kill(postmaster, SIGQUIT);
+  poll(lock, 3s, [&] {
+    for (auto& p : processes_)
+      if (p->group > 0 && postmaster_pid(p->pgdata) > 0 && ::kill(postmaster_pid(p->pgdata), 0) == 0) return false;
+    return true;
+  });
+  for (auto& p : processes_)
+    if (p->group > 0) ::kill(-p->group, SIGKILL);
+  poll(lock, 3s, [&] {
+    bool gone = true;
+    for (auto& p : processes_) gone = collected(p->pid) && group_empty(p->group) && gone;
+    return gone;
+  });
+  for (auto& p : processes_) remove_stale_shared_memory(p->pgdata);
+  if (!dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    if (ec) {
+      try {
+        log_.warn("could not remove the local formation's directory {}: {}", dir_.string(), ec.message());
+      } catch (...) {
+      }
+    }
+    dir_.clear();
+  }
+  if (janitor_pipe_ >= 0) close(janitor_pipe_), janitor_pipe_ = -1;
+  poll(lock, 2s, [&] { return collected(janitor_); });
+}
+
+void LocalFormation::abandon_all() noexcept {
+  std::unique_lock lock(children_mutex());
+  abandon_children();
+  for (LocalFormation* f : live_formations())
+    for (auto& p : f->processes_)
+      if (p->group > 0) ::kill(-p->group, SIGKILL);
+  poll(lock, 2s, [&] {
+    bool gone = true;
+    for (LocalFormation* f : live_formations())
+      for (auto& p : f->processes_) gone = collected(p->pid) && group_empty(p->group) && gone;
+    return gone;
+  });
+  for (LocalFormation* f : live_formations()) {
+    for (auto& p : f->processes_) remove_stale_shared_memory(p->pgdata);
+    std::error_code ec;
+    if (!f->dir_.empty()) fs::remove_all(f->dir_, ec);
+    f->dir_.clear();
+    if (f->janitor_pipe_ >= 0) close(f->janitor_pipe_), f->janitor_pipe_ = -1;
+  }
+}
+
+}  // namespace roachrun
