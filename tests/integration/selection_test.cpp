@@ -45,6 +45,32 @@ TEST(Selection, OnlyByNameAndByIndex) {
   EXPECT_EQ(r.out, "['one']\n['three']\n");
 }
 
+TEST(Selection, SkipLeavesOutByNameIndexTypeOrPluginAndSaysSo) {
+  TempDir dir;
+  auto file = dir.write("three.yaml", kThreeSteps);
+  auto r = run(file, {"--skip", "second"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "['one']\n['three']\n");
+  EXPECT_NE(r.err.find("[2/3] second (sql.query): skipped (skipped by --skip second)"), std::string::npos) << r.err;
+
+  r = run(file, {"--skip", "1", "--skip", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "['two']\n");
+
+  // The plugin's name: every sql.* step. With --only, a step --only selects can still be left out.
+  r = run(file, {"--skip", "sql"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run(file, {"--only", "first", "--only", "second", "--skip", "first"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "['two']\n");
+
+  r = run(file, {"--skip", "fourth"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--skip fourth: " + file + " has no step named 'fourth'; its steps are:"), std::string::npos)
+      << r.err;
+}
+
 TEST(Selection, FromSkipsEarlierStepsAndSaysSo) {
   TempDir dir;
   auto file = dir.write("three.yaml", kThreeSteps);

@@ -221,6 +221,7 @@ int cli_main(int argc, char** argv) {
   run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
   run->add_option("--report", options.reports, "junit=FILE or json=FILE: write a report, also on failure (repeatable)");
   run->add_option("--only", options.selection.only, "NAME|INDEX: run only this step (repeatable)");
+  run->add_option("--skip", options.selection.skip, "NAME|INDEX|PLUGIN: leave this step out (repeatable)");
   run->add_option("--from", options.selection.from, "NAME|INDEX: skip the steps before this one");
   run->add_flag("--progress", options.progress,
                 "show long steps' progress on stderr every second (default: when stderr is a terminal)");

@@ -36,6 +36,7 @@ struct LocalFormation::Process {
   int port = 0;
   pid_t pid = -1;    // its pg_autoctl, the leader of its process group; -1 once collected
   pid_t group = -1;  // that group until it is empty (postgres and its backends are in it)
+  bool autoctl = false;  // pid is pg_autoctl (else initdb, or nothing yet)
 };
 
 namespace {
@@ -62,14 +63,17 @@ fs::path find_on_path(const std::string& program) {
 // a network that may partition: 20 s before a silent node is unhealthy, 30 s for an unreachable
 // primary to demote itself, so a killed primary is replaced after about 50 s. Here a node that
 // does not answer is dead: seconds are enough. An acknowledged commit is safe whatever these say
-// -- it was flushed on a synchronous standby -- they only decide how soon a standby takes over.
+// -- it was flushed on a synchronous standby -- they only decide how soon a standby takes over:
+// about 3 s to find the primary dead, 3 s of pg_auto_failover's state machine, 6-8 s in all on
+// two busy cores. Not shorter: a node whose keeper misses a second of reports under load must
+// not be failed over.
 const std::vector<std::pair<std::string, int>> kMonitorSettings = {
     {"pgautofailover.health_check_period", 1000},
     {"pgautofailover.health_check_timeout", 1000},
     {"pgautofailover.health_check_max_retries", 1},
     {"pgautofailover.health_check_retry_delay", 500},
-    {"pgautofailover.node_considered_unhealthy_timeout", 1000},
-    {"pgautofailover.primary_demote_timeout", 2000},
+    {"pgautofailover.node_considered_unhealthy_timeout", 1500},
+    {"pgautofailover.primary_demote_timeout", 1000},
 };
 
 bool is_role(const std::string& state, std::initializer_list<const char*> roles) {
@@ -117,11 +121,6 @@ std::string quote_identifier(const std::string& name) {
   return out + "\"";
 }
 
-pid_t postmaster_pid(const fs::path& pgdata) {
-  std::ifstream pid_file(pgdata / "postmaster.pid");
-  long pid = 0;
-  return (pid_file >> pid) && pid > 1 ? static_cast<pid_t>(pid) : -1;
-}
 
 }  // namespace
 
@@ -175,6 +174,7 @@ void LocalFormation::spawn_process(Process& p, const std::vector<std::string>& a
   // No parent-death signal: node control may start a node from a thread that ends before the
   // run does. The janitor stops everything if roachrun dies.
   p.pid = p.group = spawn(argv, p.log, who, 0, env_);
+  p.autoctl = true;
 }
 
 // A process outside roachrun's process group and session that waits for roachrun to go away --
@@ -185,14 +185,27 @@ void LocalFormation::start_janitor() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw ConnectError("local", std::string("pipe failed: ") + std::strerror(errno));
   // pg_autoctl writes its pid under run/, postgres under each data directory, each on the file's
-  // first line (later lines hold other numbers: ports, times). SIGQUIT first: an immediate
-  // shutdown lets a postmaster remove its shared memory.
-  const std::string script =
-      "trap '' INT TERM HUP; cat >/dev/null; d=\"$1\"; [ -d \"$d\" ] || exit 0; "
-      "pids=; for f in \"$d\"/*/postmaster.pid \"$d\"/run/pg_autoctl\"$d\"/*/pg_autoctl.pid; do "
-      "[ -f \"$f\" ] && pids=\"$pids $(head -n 1 \"$f\")\"; done; "
-      "[ -n \"$pids\" ] && kill -QUIT $pids 2>/dev/null && sleep 1 && kill -KILL $pids 2>/dev/null; "
-      "rm -rf \"$d\"";
+  // first line. A pid is signalled only if its command line names the directory (a killed node's
+  // pid file is stale, and the number may be another process's by now). SIGQUIT first: an
+  // immediate shutdown lets a postmaster remove its shared memory; then SIGKILL to each
+  // pg_autoctl's process group (it leads one: spawn()), which holds its services and postgres.
+  const std::string script = R"(trap '' INT TERM HUP
+cat >/dev/null
+d="$1"
+[ -d "$d" ] || exit 0
+ours() { tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$d/"; }
+pids=
+for f in "$d"/*/postmaster.pid "$d/run/pg_autoctl$d"/*/pg_autoctl.pid; do
+  [ -f "$f" ] || continue
+  p=$(head -n 1 "$f")
+  ours "$p" && kill -QUIT "$p" 2>/dev/null && pids="$pids $p"
+done
+if [ -n "$pids" ]; then
+  sleep 1
+  for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+fi
+rm -rf "$d"
+)";
   try {
     auto lock = lock_to_create();
     janitor_ = spawn({"/bin/sh", "-c", script, "roachrun-janitor", dir_.string()}, "/dev/null", RunAs{}, 0, {},
@@ -415,7 +428,7 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
       {
         std::lock_guard lock(children_mutex());
         for (auto& p : f->processes_)
-          if (p->group > 0 && collected(p->pid))
+          if (p->autoctl && collected(p->pid))
             throw ConnectError("local", "pg_autoctl for " + p->name + " of the local formation exited while " + what +
                                             " (log " + p->log.string() + "):" + log_tail(p->log));
       }
@@ -427,29 +440,29 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
     }
   };
 
+  // 1 MB WAL segments, not 16: a node's pg_wal is a few MB, not 65, which the standbys' clones,
+  // the rewinds of a killed primary and the removal at the end do not have to copy or delete.
   // The data directories of the monitor and of node 1 are made here, not by pg_autoctl (which
   // adopts them): pg_autoctl 2.0 leaves the Unix socket in the system's directory
   // (/var/run/postgresql, not writable by everyone), and here it goes into ours. The standbys are
   // copies of node 1 (pg_basebackup), setting included.
-  auto make_data_dir = [&](Process& p) {
-    {
-      auto lock = lock_to_create();
-      p.pid = spawn({(bindir / "initdb").string(), "-D", p.pgdata.string(), "--auth=trust", "--encoding=UTF8",
-                     "--locale=C", "--no-sync", "--no-instructions"},
-                    p.log, who, 0, f->env_);
-    }
+  auto start_initdb = [&](Process& p) {
+    auto lock = lock_to_create();
+    p.pid = p.group = spawn({(bindir / "initdb").string(), "-D", p.pgdata.string(), "--auth=trust",
+                             "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions", "--wal-segsize=1"},
+                            p.log, who, 0, f->env_);
+  };
+  auto finish_initdb = [&](Process& p) {
     int status = -1;
     for (;;) {
       {
         std::lock_guard lock(children_mutex());
-        if (collected(p.pid, &status)) break;
+        if (collected(p.pid, &status)) {
+          group_empty(p.group);  // initdb waited for its own children
+          break;
+        }
       }
-      if (f->interrupted_ && *f->interrupted_) {
-        std::unique_lock lock(children_mutex());
-        ::kill(p.pid, SIGKILL);
-        poll(lock, 2s, [&] { return collected(p.pid); });
-        throw Interrupted();
-      }
+      f->throw_if_interrupted();  // the destructor kills the initdb still running
       std::this_thread::sleep_for(10ms);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -464,7 +477,9 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
                                            "--pgport", std::to_string(monitor.port), "--hostname", "127.0.0.1",
                                            "--listen", "127.0.0.1", "--auth", "trust", "--run"};
   monitor_args.insert(monitor_args.end(), ssl.begin(), ssl.end());
-  make_data_dir(monitor);
+  start_initdb(monitor);
+  start_initdb(*f->processes_[1]);  // meanwhile: node 1 needs the monitor only once it runs
+  finish_initdb(monitor);
   f->spawn_process(monitor, monitor_args);
   wait_for("starting the monitor", 60s, [&] {
     return !f->local_query(monitor.port, "pg_auto_failover", "SELECT 1 FROM pgautofailover.formation LIMIT 1").empty();
@@ -472,6 +487,7 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
   for (const auto& [name, value] : kMonitorSettings)  // one by one: ALTER SYSTEM refuses a transaction
     f->local_query(monitor.port, "pg_auto_failover", "ALTER SYSTEM SET " + name + " = " + std::to_string(value));
   f->local_query(monitor.port, "pg_auto_failover", "SELECT pg_reload_conf()");
+  log.debug("the monitor is up after {:.1f} s", std::chrono::duration<double>(Clock::now() - started).count());
 
   const std::string monitor_uri = "postgresql://autoctl_node@127.0.0.1:" + std::to_string(monitor.port) +
                                   "/pg_auto_failover?sslmode=" + (secure ? "verify-ca&sslrootcert=" + (dir / "tls/ca.crt").string() : "disable");
@@ -485,13 +501,19 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
     f->spawn_process(p, args);
   };
   // Node 1 first, so that it is the primary; the standbys then clone it side by side.
-  make_data_dir(*f->processes_[1]);
+  finish_initdb(*f->processes_[1]);
   create_node(1);
   wait_for("creating node 1", 60s, [&] {
     for (const auto& n : f->monitor_view())
       if (n.number == 1 && is_role(n.reported_state, {"single", "primary", "wait_primary"})) return true;
     return false;
   });
+  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+  log.debug("node 1 is up as the primary after {:.1f} s; cloning {} standby{}", elapsed(), options.nodes - 1,
+            options.nodes > 2 ? "s" : "");
+  // pg_basebackup starts with a spread checkpoint, which paces its writes (about 7 s here for a
+  // new cluster); written now, there is almost nothing left for it.
+  f->local_query(f->processes_[1]->port, "postgres", "CHECKPOINT");
   for (int i = 2; i <= options.nodes; ++i) create_node(i);
   wait_for("waiting for every node to be primary or secondary", 120s, [&] {
     int ready = 0;
@@ -527,25 +549,22 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
 
 void LocalFormation::stop() noexcept {
   std::unique_lock lock(children_mutex());
-  // An immediate shutdown of every postgres (its postmaster removes its shared memory), then the
-  // pg_autoctl processes and whatever is left in their groups. A throwaway formation needs no
-  // checkpoint, and its monitor must not see a slow shutdown as a failure to act on.
+  // SIGQUIT is pg_autoctl's immediate stop: its postgres shuts down at once (the postmaster
+  // removes its shared memory, which SIGKILL would leave), then it exits. Signalling a postmaster
+  // directly would not do: pg_autoctl starts it again. A throwaway formation needs no checkpoint.
+  // What is left after 5 s (an initdb, a hung process) is SIGKILLed with its process group.
   for (auto& p : processes_)
-    if (p->group > 0)
-      if (pid_t postmaster = postmaster_pid(p->pgdata); postmaster > 0 && ::kill(postmaster, 0) == 0)
-        ::kill(postmaster, SIGQUIT);
-  poll(lock, 3s, [&] {
-    for (auto& p : processes_)
-      if (p->group > 0 && postmaster_pid(p->pgdata) > 0 && ::kill(postmaster_pid(p->pgdata), 0) == 0) return false;
-    return true;
-  });
-  for (auto& p : processes_)
-    if (p->group > 0) ::kill(-p->group, SIGKILL);
-  poll(lock, 3s, [&] {
+    if (p->pid > 0) ::kill(p->autoctl ? p->pid : -p->group, p->autoctl ? SIGQUIT : SIGKILL);
+  const auto all_gone = [&] {
     bool gone = true;
     for (auto& p : processes_) gone = collected(p->pid) && group_empty(p->group) && gone;
     return gone;
-  });
+  };
+  if (!poll(lock, 5s, all_gone)) {
+    for (auto& p : processes_)
+      if (p->group > 0) ::kill(-p->group, SIGKILL);
+    poll(lock, 2s, all_gone);
+  }
   for (auto& p : processes_) remove_stale_shared_memory(p->pgdata);
   if (!dir_.empty()) {
     std::error_code ec;
@@ -560,6 +579,7 @@ void LocalFormation::stop() noexcept {
   }
   if (janitor_pipe_ >= 0) close(janitor_pipe_), janitor_pipe_ = -1;
   poll(lock, 2s, [&] { return collected(janitor_); });
+
 }
 
 void LocalFormation::abandon_all() noexcept {

@@ -15,7 +15,7 @@ bool is_index(const std::string& s) {
 
 bool matches(const StepDef& step, const std::string& selector) {
   if (is_index(selector)) return selector.size() < 10 && std::stoi(selector) == step.number;
-  return step.name == selector || step.type == selector;
+  return step.name == selector || step.type == selector || step.type.rfind(selector + ".", 0) == 0;
 }
 
 std::string step_list(const ScenarioPlan& plan) {
@@ -38,6 +38,7 @@ void check_matches(const ScenarioPlan& plan, const std::string& option, const st
 
 void apply_selection(ScenarioPlan& plan, const StepSelection& selection) {
   for (const auto& selector : selection.only) check_matches(plan, "--only", selector);
+  for (const auto& selector : selection.skip) check_matches(plan, "--skip", selector);
   bool reached = selection.from.empty();
   if (!reached) check_matches(plan, "--from", selection.from);
   for (auto& step : plan.steps) {
@@ -50,6 +51,8 @@ void apply_selection(ScenarioPlan& plan, const StepSelection& selection) {
         std::none_of(selection.only.begin(), selection.only.end(),
                      [&](const std::string& sel) { return matches(*step.def, sel); }))
       step.skip_reason = "not selected by --only";
+    for (const auto& selector : selection.skip)
+      if (step.skip_reason.empty() && matches(*step.def, selector)) step.skip_reason = "skipped by --skip " + selector;
   }
 }
 
