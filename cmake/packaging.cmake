@@ -17,7 +17,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/cockroachdb/docs")
 # The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; this is the extended description.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "roachrun runs CockroachDB tutorials step by step against CockroachDB or PostgreSQL through step
-plugins. It ships the sql, admin, bank and certs plugins, the tutorial scenarios in
+plugins. It ships the sql, admin, bank, certs and nodes plugins, the tutorial scenarios in
 /usr/share/roachrun/scenarios, and the plugin SDK (headers and a CMake package) to build more.")
 # dpkg-shlibdeps computes the library dependencies (with versions) from the binaries. Where it is
 # missing, the same list is stated by hand.
@@ -27,8 +27,9 @@ if(ROACHRUN_DPKG_SHLIBDEPS)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpq5, libyaml-cpp0.7, libspdlog1.10, libfmt9, libssl3, libstdc++6, libc6")
 endif()
-# The `local` target runs a throwaway PostgreSQL 15; without it only URL targets work.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql-15")
+# The `local` target runs a throwaway PostgreSQL 15; without it only URL targets work. With
+# `nodes:` it runs a pg_auto_failover formation, which needs the other two.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql-15, postgresql-15-auto-failover, pg-auto-failover-cli")
 # Building plugins against the installed SDK (find_package(roachrun)) needs a compiler, CMake and
 # the headers of the SDK's public dependencies.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS

@@ -66,8 +66,9 @@ fs::path Install::hello_build_;
 TEST_F(Install, LayoutOfThePrefix) {
   for (const char* file : {"bin/roachrun", "lib/libroachrun_sdk.so", "lib/roachrun/plugins/libroachrun_sql.so",
                            "lib/roachrun/plugins/libroachrun_admin.so", "lib/roachrun/plugins/libroachrun_bank.so",
-                           "lib/roachrun/plugins/libroachrun_certs.so", "include/roachrun/roachrun.hpp",
-                           "include/roachrun/plugin.hpp", "include/roachrun/faults.hpp",
+                           "lib/roachrun/plugins/libroachrun_certs.so", "lib/roachrun/plugins/libroachrun_nodes.so",
+                           "include/roachrun/roachrun.hpp", "include/roachrun/plugin.hpp",
+                           "include/roachrun/faults.hpp", "include/roachrun/local_nodes.hpp",
                            "include/roachrun/sdk_version.hpp",
                            "share/roachrun/scenarios/bank-insecure.yaml", "lib/cmake/roachrun/roachrun-config.cmake",
                            "lib/cmake/roachrun/roachrun-config-version.cmake",
@@ -181,7 +182,7 @@ TEST_F(Install, RelocatedPrefixStillFindsItsPluginsAndRunsTheTutorial) {
   fs::rename(hidden, prefix_);
 
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* step : {"sql.exec", "admin.create_user", "bank.transfer", "certs.create_ca"})
+  for (const char* step : {"sql.exec", "admin.create_user", "bank.transfer", "certs.create_ca", "nodes.kill"})
     EXPECT_NE(r.out.find(step), std::string::npos) << step << "\n" << r.out;
   EXPECT_NE(r.out.find("(" + (moved / "lib/roachrun/plugins/libroachrun_bank.so").string() + ")"), std::string::npos)
       << r.out;

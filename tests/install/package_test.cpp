@@ -30,7 +30,8 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
 
   auto depends = run_program("/usr/bin/dpkg-deb", {"--field", deb.string(), "Depends", "Recommends"});
   ASSERT_EQ(depends.exit_code, 0) << depends.err;
-  for (const char* dep : {"libpq5", "libyaml-cpp0.7", "libspdlog1.10", "libfmt9", "libssl3", "Recommends: postgresql-15"})
+  for (const char* dep : {"libpq5", "libyaml-cpp0.7", "libspdlog1.10", "libfmt9", "libssl3", "Recommends: postgresql-15",
+                          "postgresql-15-auto-failover", "pg-auto-failover-cli"})
     EXPECT_NE(depends.out.find(dep), std::string::npos) << dep << "\n" << depends.out;
 
   const fs::path root = tmp.path() / "root";
@@ -48,7 +49,7 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
       << "the packaged plugins keep their full symbol table: the run below would not show stripped ones load";
   auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
   EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;
-  for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client"})
+  for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client", "nodes.show"})
     EXPECT_NE(plugins.out.find(step), std::string::npos) << step << "\n" << plugins.out;
 }
 

@@ -44,7 +44,8 @@ TEST(Cli, PluginsListsStepTypesAndParameters) {
   auto r = roachrun({"plugins"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* word : {"bank.transfer", "bank.print_balances", "admin.create_user", "admin.grant", "sql.exec",
-                           "sql.query", "amount (integer, required, min 1)", "max_retries"})
+                           "sql.query", "amount (integer, required, min 1)", "max_retries", "nodes.kill", "nodes.wait",
+                           "node (string, required)", "after (duration, default \"0s\")"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
 }
 

@@ -469,7 +469,7 @@ TEST_F(ScenarioLoader, UnknownConnectionKey) {
 
 TEST_F(ScenarioLoader, TargetWithUnknownKey) {
   expect_error(lines({"scenario: x", "target:", "  ulr: local", "steps:", "  - fixture.nothing:"}), "t.yaml:3:3",
-               {"unknown key 'ulr' in target", "(did you mean 'url'?)", "expected one of: url, secure, certs_dir, ca_key"});
+               {"unknown key 'ulr' in target", "(did you mean 'url'?)", "expected one of: url, secure, certs_dir, ca_key, nodes"});
 }
 
 TEST_F(ScenarioLoader, TargetSecureMustBeABoolean) {
@@ -493,6 +493,103 @@ TEST_F(ScenarioLoader, TargetUrlMustNotBeEmpty) {
 TEST_F(ScenarioLoader, TargetOfTheWrongShape) {
   expect_error(lines({"scenario: x", "target: [local]", "steps:", "  - fixture.nothing:"}), "t.yaml:2:9",
                {"target must be 'local', a URL, or a mapping with url:", "got a list"});
+}
+
+// --- target nodes: the local formation ------------------------------------------------------------
+
+TEST_F(ScenarioLoader, TargetWithoutNodesIsOneServer) {
+  EXPECT_EQ(load(lines({"scenario: x", "target: {url: local}", "steps:", "  - fixture.nothing:"})).target.nodes, 1);
+  EXPECT_EQ(load(lines({"scenario: x", "target: local", "steps:", "  - fixture.nothing:"})).target.nodes, 1);
+  EXPECT_EQ(load(lines({"scenario: x", "steps:", "  - fixture.nothing:"})).target.nodes, 1);
+}
+
+TEST_F(ScenarioLoader, TargetLocalWithNodes) {
+  Scenario s = load(lines({"scenario: x", "target: {url: local, nodes: 3}", "steps:", "  - fixture.nothing:"}));
+  EXPECT_EQ(s.target.url, "local");
+  EXPECT_EQ(s.target.nodes, 3);
+  for (const char* n : {"1", "2", "9", "'5'"})
+    EXPECT_EQ(load(lines({"scenario: x", std::string("target: {url: local, nodes: ") + n + "}", "steps:",
+                          "  - fixture.nothing:"}))
+                  .target.nodes,
+              std::stoi(std::string(n).substr(n[0] == '\'' ? 1 : 0)))
+        << n;
+}
+
+TEST_F(ScenarioLoader, TargetNodesFromAVariableAndItsOverride) {
+  const std::string text =
+      lines({"scenario: x", "vars: {nodes: 2}", "target:", "  nodes: ${nodes}", "steps:", "  - fixture.nothing:"});
+  EXPECT_EQ(load(text).target.nodes, 2) << "url defaults to local";
+  EXPECT_EQ(load(text, {{"nodes", "4"}}).target.nodes, 4);
+}
+
+TEST_F(ScenarioLoader, TargetNodesOutOfRangeSaysTheRange) {
+  for (const char* bad : {"0", "10", "-1", "three", "2.5", "100"}) {
+    expect_error(lines({"scenario: x", "target:", "  url: local", std::string("  nodes: ") + bad, "steps:",
+                        "  - fixture.nothing:"}),
+                 "t.yaml:4:10",
+                 {"target.nodes must be a whole number from 1 to 9", "2 or more: a pg_auto_failover formation",
+                  std::string("got '") + bad + "'"});
+  }
+  expect_error(lines({"scenario: x", "target:", "  nodes: [3]", "steps:", "  - fixture.nothing:"}), "t.yaml:3:10",
+               {"target.nodes must be a whole number from 1 to 9", "got a list"});
+}
+
+TEST_F(ScenarioLoader, TargetNodesOnlyWithUrlLocal) {
+  // Wherever the url comes in the mapping, the error points at nodes:.
+  expect_error(lines({"scenario: x", "target:", "  nodes: 3", "  url: postgresql://root@db:26257/defaultdb", "steps:",
+                      "  - fixture.nothing:"}),
+               "t.yaml:3:10", {"target.nodes: only 'url: local' has nodes", "the hosts of its URL"});
+  expect_error(lines({"scenario: x", "target:", "  url: postgresql://root@db:26257/defaultdb", "  nodes: 1", "steps:",
+                      "  - fixture.nothing:"}),
+               "t.yaml:4:10", {"only 'url: local' has nodes"});
+}
+
+TEST_F(ScenarioLoader, ConnectionMayChooseItsTargetSessionAttrs) {
+  Scenario s = load(lines({"scenario: x", "target: {url: local, nodes: 2}", "connections:",
+                           "  reader: {user: root, target_session_attrs: any}", "steps:", "  - fixture.nothing:"}));
+  ASSERT_EQ(s.connections.size(), 1u);
+  EXPECT_EQ(s.connections[0].libpq, (std::vector<std::pair<std::string, std::string>>{{"target_session_attrs", "any"}}));
+}
+
+// --- roachrun run --target over the scenario's target ----------------------------------------------
+
+TEST(TargetOption, LocalWithANumberSetsTheNodes) {
+  TargetDef scenario;
+  scenario.secure = true;
+  TargetDef t = with_target_option(scenario, "local:3");
+  EXPECT_EQ(t.url, "local");
+  EXPECT_EQ(t.nodes, 3);
+  EXPECT_TRUE(t.secure) << "--target replaces where, not how";
+  EXPECT_EQ(with_target_option(t, "local:1").nodes, 1) << "local:1 is the single server";
+}
+
+TEST(TargetOption, LocalAloneKeepsTheScenariosNodes) {
+  TargetDef scenario;
+  scenario.nodes = 3;
+  EXPECT_EQ(with_target_option(scenario, "local").nodes, 3);
+  EXPECT_EQ(with_target_option(scenario, "").nodes, 3);
+  EXPECT_EQ(with_target_option(TargetDef{}, "local").nodes, 1);
+}
+
+TEST(TargetOption, AUrlHasNoNodesOfRoachruns) {
+  TargetDef scenario;
+  scenario.nodes = 3;
+  TargetDef t = with_target_option(scenario, "postgresql://root@db:26257/defaultdb");
+  EXPECT_EQ(t.url, "postgresql://root@db:26257/defaultdb");
+  EXPECT_EQ(t.nodes, 1);
+}
+
+TEST(TargetOption, BadNumberOfNodesIsAUsageErrorSayingTheRange) {
+  for (const char* bad : {"local:", "local:0", "local:10", "local:x", "local:-2", "local:3x"}) {
+    try {
+      with_target_option(TargetDef{}, bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const UsageError& e) {
+      EXPECT_TRUE(contains(e.what(), std::string("--target ") + bad + ": the number after 'local:' must be a whole "
+                                                                    "number from 1 to 9"))
+          << e.what();
+    }
+  }
 }
 
 // --- vars ---------------------------------------------------------------------------------------

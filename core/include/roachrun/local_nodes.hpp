@@ -21,7 +21,9 @@ struct NodeStatus {
   int number = 0;
   std::string endpoint;  // "127.0.0.1:PORT", as Connection::endpoint() names a session there
   bool running = false;  // its processes run (not killed or stopped)
-  std::string role;      // "primary", "standby", or the monitor's state for a node in between
+  // "primary" (takes writes), "standby" (a synchronous or caught-up secondary), "down" (not
+  // running), or pg_auto_failover's state for a node in between ("catchingup", "draining", ...).
+  std::string role;
 };
 
 enum class NodeAction { kill, stop, start, restart };

@@ -91,22 +91,28 @@ std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry&
   return plans;
 }
 
+// The target as plans show it: "local", "local, 3 nodes", or the URL with known secrets masked.
+std::string target_text(const TargetDef& target) {
+  if (target.url == "local" && target.nodes > 1) return "local, " + std::to_string(target.nodes) + " nodes";
+  return redactor().redact(target.url);
+}
+
 ExitCode command_validate(const Options& options, spdlog::logger& log) {
   PluginRegistry registry;
   load_plugins(registry, options, log);
   report_problems(registry, log);
   auto plans = plan_all(options, registry);
   for (const auto& plan : plans)
-    log.info("{}: valid ({} steps)", plan.scenario.file, plan.steps.size());
+    log.info("{}: valid ({} steps), target {}", plan.scenario.file, plan.steps.size(), target_text(plan.scenario.target));
   return kExitOk;
 }
 
 // --dry-run: the steps as they would run, variables substituted, parameters as JSON. Known
 // secrets are masked here as everywhere.
-void print_plan(const ScenarioPlan& plan, const std::string& target_url) {
+void print_plan(const ScenarioPlan& plan, const TargetDef& target) {
   const Redactor& redact = redactor();
-  std::cout << "scenario " << plan.scenario.name << " (" << plan.scenario.file << ") on "
-            << redact.redact(target_url) << "\n";
+  std::cout << "scenario " << plan.scenario.name << " (" << plan.scenario.file << ") on " << target_text(target)
+            << "\n";
   for (const auto& step : plan.steps) {
     std::cout << "  " << step.def->number << ". " << step.def->name << ": ";
     if (!step.skip_reason.empty()) {
@@ -121,6 +127,7 @@ void print_plan(const ScenarioPlan& plan, const std::string& target_url) {
 
 ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& record) {
   Interrupts& interrupts = Interrupts::install();
+  with_target_option(TargetDef{}, options.target);  // a bad --target local:N is bad usage before anything loads
   PluginRegistry registry;
   load_plugins(registry, options, log);
   report_problems(registry, log);
@@ -136,7 +143,7 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
 
   if (options.dry_run) {
     for (const auto& plan : plans) {
-      print_plan(plan, options.target.empty() ? plan.scenario.target.url : options.target);
+      print_plan(plan, with_target_option(plan.scenario.target, options.target));
       record.scenarios.push_back(not_run(plan, "dry run"));
     }
     log.info("dry run: {} scenario(s) valid; nothing was run", plans.size());
@@ -154,9 +161,9 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
   Runner runner(log, std::cout, interrupts, progress);
   for (std::size_t i = 0; i < plans.size(); ++i) {
     auto& plan = plans[i];
-    TargetDef def = plan.scenario.target;
-    if (!options.target.empty()) def.url = options.target;
-    std::string key = def.url + (def.secure ? "|secure|" + def.certs_dir + "|" + def.ca_key : "");
+    const TargetDef def = with_target_option(plan.scenario.target, options.target);
+    std::string key = def.url + "|nodes|" + std::to_string(def.nodes) +
+                      (def.secure ? "|secure|" + def.certs_dir + "|" + def.ca_key : "");
     Target* target = nullptr;
     for (auto& [k, t] : targets)
       if (k == key) target = t.get();
@@ -217,7 +224,8 @@ int cli_main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "run scenario files, in order");
   run->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
-  run->add_option("--target", options.target, "'local' or a URL; overrides the scenarios' target:");
+  run->add_option("--target", options.target,
+                  "'local', 'local:N' (N nodes: a pg_auto_failover formation) or a URL; overrides the scenarios' target:");
   run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
   run->add_option("--report", options.reports, "junit=FILE or json=FILE: write a report, also on failure (repeatable)");
   run->add_option("--only", options.selection.only, "NAME|INDEX: run only this step (repeatable)");

@@ -320,20 +320,26 @@ void LocalFormation::wait_healthy(std::chrono::milliseconds limit) const {
   for (;;) {
     view_text.clear();
     bool healthy = true;
-    int primaries = 0;
+    int primaries = 0, running = 0;
+    bool waiting_primary = false;
     try {
       for (const auto& n : monitor_view()) {
         view_text += "\n    node " + std::to_string(n.number) + " 127.0.0.1:" + std::to_string(n.port) + " " +
                      (n.running ? "" : "(not running) ") + n.reported_state + " -> " + n.goal_state;
         if (!n.running) continue;
-        if (n.reported_state != n.goal_state || !is_role(n.reported_state, {"primary", "secondary"})) healthy = false;
-        if (n.reported_state == "primary") ++primaries;
+        ++running;
+        // A primary left without a standby stays in wait_primary (it commits without waiting for
+        // one): as healthy as a single running node can be.
+        if (n.reported_state != n.goal_state || !is_role(n.reported_state, {"primary", "secondary", "wait_primary"}))
+          healthy = false;
+        if (is_role(n.reported_state, {"primary", "wait_primary"})) ++primaries;
+        if (n.reported_state == "wait_primary") waiting_primary = true;
       }
     } catch (const ConnectError& e) {
       healthy = false;
       view_text = std::string("\n    the monitor does not answer: ") + e.what();
     }
-    if (healthy && primaries == 1) return;
+    if (healthy && primaries == 1 && (!waiting_primary || running == 1)) return;
     throw_if_interrupted();
     if (Clock::now() >= deadline)
       throw ConnectError("local", "the local formation is not healthy after " + std::to_string(limit.count()) +
@@ -538,6 +544,18 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
   for (const auto& db : options.databases)
     f->local_query(primary_port, "postgres", "CREATE DATABASE " + quote_identifier(db) + " OWNER " +
                                                  quote_identifier(options.superuser));
+  // Not ready before every standby has replayed them: a standby that has not refuses `root` with
+  // FATAL, and libpq does not go on to the next host after a FATAL -- a client whose host list
+  // starts there would fail its first connection.
+  const std::string lsn = f->local_query(primary_port, "postgres", "SELECT pg_current_wal_lsn()").at(0);
+  wait_for("waiting for the standbys to replay the superuser and the databases", 60s, [&] {
+    for (int i = 1; i <= options.nodes; ++i)
+      if (i != primary && f->local_query(f->processes_[i]->port, "postgres",
+                                         "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn") !=
+                              std::vector<std::string>{"t"})
+        return false;
+    return true;
+  });
   std::string list;
   for (int port : f->ports()) list += (list.empty() ? "" : ",") + std::to_string(port);
   log.info("local pg_auto_failover formation ready in {:.1f} s: {} nodes on 127.0.0.1:{} (primary node {}), "

@@ -47,6 +47,8 @@ struct FormationNode {
   std::string goal_state;       // assigned by the monitor
 };
 
+// Thread-safe: node control may come from the main thread and from a thread of its own (delayed
+// actions) at once; the processes' state changes only under children_mutex().
 class LocalFormation {
  public:
   // Throws ConnectError (naming the node and with the tail of its log) if pg_autoctl is missing,
@@ -77,7 +79,8 @@ class LocalFormation {
   // Starts a killed or stopped node again (`pg_autoctl run`); returns once its pg_autoctl runs.
   // It rejoins as a standby of the current primary on its own, which wait_healthy() waits for.
   void start(int node);
-  // Waits until every running node is primary or secondary as assigned, and one is primary.
+  // Waits until every running node is primary or secondary as assigned, and one is primary (a
+  // primary left alone, in pg_auto_failover's wait_primary, counts once no other node runs).
   // Throws ConnectError with the monitor's view when that takes longer than `limit`.
   void wait_healthy(std::chrono::milliseconds limit) const;
 

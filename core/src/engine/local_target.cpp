@@ -1,5 +1,6 @@
-// The `local` target: a throwaway PostgreSQL started on the first connection. Secure, it is the
-// tutorial's secure cluster: TLS with the node certificate, and every TCP connection
+// The `local` target: a throwaway PostgreSQL started on the first connection, or with `nodes:`
+// of 2 or more a throwaway pg_auto_failover formation, its nodes the target's host list. Secure,
+// it is the tutorial's secure cluster: TLS with the node certificate, and every TCP connection
 // authenticated by a client certificate signed by the CA (pg_hba `hostssl ... cert`); no
 // password and no plaintext connection is accepted.
 #include <exception>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/caught_error.hpp"
+#include "engine/local_formation.hpp"
 #include "engine/local_target.hpp"
 #include "engine/plugin_registry.hpp"
 #include "engine/signals.hpp"
@@ -37,17 +39,33 @@ class LocalTarget final : public Target {
   }
 
   LibpqOptions options_for(const ConnectionDef& c) const override {
-    const LocalServer& s = server();
-    LibpqOptions base = {{"host", s.host()}, {"port", std::to_string(s.port())}};
+    LibpqOptions base;
+    if (def_.nodes > 1) {
+      const LocalFormation& f = started_formation();
+      // libpq tries the nodes in order and keeps the one that takes writes, so every session
+      // finds the primary, also after a failover (a connection may ask for another role).
+      base = {{"host", host_list(f)}, {"port", port_list(f)}, {"target_session_attrs", "read-write"}};
+    } else {
+      const LocalServer& s = server();
+      base = {{"host", s.host()}, {"port", std::to_string(s.port())}};
+    }
     if (!def_.secure) base.emplace_back("sslmode", "disable");
     return apply_connection(std::move(base), c, def_);
   }
 
   std::string describe() const override {
-    std::string what = def_.secure ? "local secure PostgreSQL (TLS, client certificates)" : "local PostgreSQL";
     std::lock_guard lock(mutex_);
+    if (def_.nodes > 1) {
+      std::string what = std::string(def_.secure ? "local secure pg_auto_failover formation (TLS, client certificates)"
+                                                 : "local pg_auto_failover formation") +
+                         ", " + std::to_string(def_.nodes) + " nodes";
+      return formation_ ? what + " on " + formation_->host() + ":" + port_list(*formation_) : what;
+    }
+    std::string what = def_.secure ? "local secure PostgreSQL (TLS, client certificates)" : "local PostgreSQL";
     return server_ ? what + " on " + server_->host() + ":" + std::to_string(server_->port()) : what;
   }
+
+  LocalFormation* formation() const override { return def_.nodes > 1 ? &started_formation() : nullptr; }
 
  private:
   const LocalServer& server() const {
@@ -58,6 +76,36 @@ class LocalTarget final : public Target {
       server_ = LocalServer::start(options, log_);
     }
     return *server_;
+  }
+
+  LocalFormation& started_formation() const {
+    std::lock_guard lock(mutex_);
+    if (!formation_) {
+      // LocalFormation::start says what to install when pg_auto_failover is missing.
+      LocalFormationOptions options;
+      options.nodes = def_.nodes;
+      options.superuser = "root";
+      options.databases = {"defaultdb"};
+      if (def_.secure) {
+        create_missing_certificates();
+        options.certs_dir = def_.certs_dir;
+      }
+      options.interrupted = &Interrupts::instance().flag();
+      formation_ = LocalFormation::start(options, log_);
+    }
+    return *formation_;
+  }
+
+  static std::string host_list(const LocalFormation& f) {
+    std::string hosts;
+    for (std::size_t i = 0; i < f.ports().size(); ++i) hosts += (i ? "," : "") + f.host();
+    return hosts;
+  }
+
+  static std::string port_list(const LocalFormation& f) {
+    std::string ports;
+    for (const int port : f.ports()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
+    return ports;
   }
 
   // The certificate authority a plugin provides (the bundled certs plugin does), looked up only
@@ -89,6 +137,12 @@ class LocalTarget final : public Target {
   }
 
   LocalServerOptions secure_options() const {
+    create_missing_certificates();
+    return secure_local_server_options(def_.certs_dir);
+  }
+
+  // What the tutorial's "Before you begin" creates with `cockroach cert`, where it is missing.
+  void create_missing_certificates() const {
     const fs::path certs = def_.certs_dir;
     if (!fs::exists(certs / "ca.crt")) {
       log_.info("creating the CA: {} and {} (as cockroach cert create-ca)", (certs / "ca.crt").string(), def_.ca_key);
@@ -105,7 +159,6 @@ class LocalTarget final : public Target {
                 (certs / "client.root.crt").string());
       create(authority().create_client, ClientCertRequest{.certs_dir = certs, .ca_key = def_.ca_key, .user = "root"});
     }
-    return secure_local_server_options(def_.certs_dir);
   }
 
   TargetDef def_;
@@ -113,6 +166,7 @@ class LocalTarget final : public Target {
   const PluginRegistry* registry_;
   mutable std::mutex mutex_;
   mutable std::unique_ptr<LocalServer> server_;
+  mutable std::unique_ptr<LocalFormation> formation_;
 };
 
 }  // namespace

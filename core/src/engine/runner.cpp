@@ -8,6 +8,7 @@
 #include "engine/caught_error.hpp"
 #include "engine/connection_pool.hpp"
 #include "engine/exit_status.hpp"
+#include "engine/formation_nodes.hpp"
 #include "engine/redact.hpp"
 
 namespace roachrun {
@@ -145,6 +146,9 @@ ScenarioOutcome Runner::run(const ScenarioPlan& plan, const Target& target) {
   log_.info("scenario {} ({}) on {}", plan.scenario.name, plan.scenario.file, target.describe());
 
   ConnectionPool pool(plan.scenario, target, log_);
+  // The steps' node control (roachrun::local_nodes) for this scenario; what it has pending when
+  // the scenario ends is cancelled.
+  ScenarioNodes nodes(target, log_, interrupts_.flag());
   bool stopped = false;
   for (const PlannedStep& step : plan.steps) {
     StepOutcome result = outcome_head(step);

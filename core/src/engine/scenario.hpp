@@ -19,11 +19,16 @@ namespace roachrun {
 // postgresql:// URL / libpq key=value string of a running server.
 struct TargetDef {
   std::string url = "local";
+  // url: local only: 1 is one server; 2 to kMaxLocalNodes a pg_auto_failover formation of that
+  // many PostgreSQL nodes (a primary and synchronous standbys) that steps can kill and restart.
+  int nodes = 1;
   bool secure = false;
   std::string certs_dir;  // CockroachDB --certs-dir layout: ca.crt, client.<user>.crt/.key
   std::string ca_key;     // where the CA key lives (local secure target creates certs with it)
   SourceLocation where;
 };
+
+inline constexpr int kMaxLocalNodes = 9;
 
 struct ConnectionDef {
   std::string name;

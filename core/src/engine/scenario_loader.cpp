@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -22,10 +23,21 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"scenario", "description", "target", "connections",
                                                 "default_connection", "vars", "retry", "steps"};
-const std::vector<std::string> kTargetKeys = {"url", "secure", "certs_dir", "ca_key"};
+const std::vector<std::string> kTargetKeys = {"url", "secure", "certs_dir", "ca_key", "nodes"};
 const std::vector<std::string> kConnectionKeys = {"user",   "database",    "password", "sslmode",
                                                   "sslrootcert", "sslcert", "sslkey",  "application_name",
-                                                  "connect_timeout", "options"};
+                                                  "connect_timeout", "options", "target_session_attrs"};
+
+const std::string kNodesRange = "a whole number from 1 to " + std::to_string(kMaxLocalNodes) +
+                                " (1: one server; 2 or more: a pg_auto_failover formation of that many nodes)";
+
+// The number of nodes `text` names, if it is one roachrun can start.
+std::optional<int> node_count(const std::string& text) {
+  if (text.empty() || text.size() > 2 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int n = std::stoi(text);
+  if (n < 1 || n > kMaxLocalNodes) return std::nullopt;
+  return n;
+}
 const std::vector<std::string> kStepKeys = {"name", "connection", "retry"};
 
 std::string list_of(const std::vector<std::string>& keys) {
@@ -138,6 +150,7 @@ class Loader {
       return;
     }
     if (!node.IsMap()) fail(node, "target must be 'local', a URL, or a mapping with url:, got " + yaml::describe(node));
+    std::optional<YAML::Node> nodes;
     for (const auto& kv : node) {
       check_known(kv.first, kTargetKeys, "in target");
       const std::string key = kv.first.Scalar();
@@ -145,8 +158,21 @@ class Loader {
       else if (key == "secure") t.secure = bool_of(kv.second, "target.secure");
       else if (key == "certs_dir") t.certs_dir = string_of(kv.second, "target.certs_dir");
       else if (key == "ca_key") t.ca_key = string_of(kv.second, "target.ca_key");
+      else if (key == "nodes") nodes = kv.second;
     }
     if (t.url.empty()) fail(node, "target.url must not be empty: use 'local' or a postgresql:// URL");
+    if (nodes) {
+      if (!nodes->IsScalar() || yaml::is_null_scalar(*nodes))
+        fail(*nodes, "target.nodes must be " + kNodesRange + ", got " + yaml::describe(*nodes));
+      const std::string text = string_of(*nodes, "target.nodes");
+      const std::optional<int> n = node_count(text);
+      if (!n) fail(*nodes, "target.nodes must be " + kNodesRange + ", got '" + text + "'");
+      // A running server's nodes are its hosts; roachrun starts nodes only for itself.
+      if (t.url != "local")
+        fail(*nodes, "target.nodes: only 'url: local' has nodes (roachrun starts them); a running cluster's "
+                    "nodes are the hosts of its URL (host=a,b,c port=26257,26258,26259)");
+      t.nodes = *n;
+    }
   }
 
   void load_connections(const YAML::Node& node, const YAML::Node& root) {
@@ -260,6 +286,21 @@ class Loader {
 };
 
 }  // namespace
+
+TargetDef with_target_option(TargetDef def, const std::string& option) {
+  if (option.empty()) return def;
+  static const std::string local_prefix = "local:";
+  if (option.rfind(local_prefix, 0) == 0) {
+    const std::optional<int> n = node_count(option.substr(local_prefix.size()));
+    if (!n) throw UsageError("--target " + option + ": the number after 'local:' must be " + kNodesRange);
+    def.url = "local";
+    def.nodes = *n;
+    return def;
+  }
+  def.url = option;
+  if (option != "local") def.nodes = 1;  // a URL's nodes are its hosts
+  return def;
+}
 
 Scenario load_scenario_text(const std::string& text, const std::string& file, const VarTable& overrides,
                             const EnvLookup& env) {

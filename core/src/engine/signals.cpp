@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/exit_status.hpp"
+#include "engine/local_formation.hpp"
 #include "engine/local_server.hpp"
 #include "sdk/cancel_registry.hpp"
 
@@ -33,12 +34,13 @@ Interrupts& Interrupts::install() {
         int sig = 0;
         if (sigwait(&set, &sig) != 0) continue;
         if (count > 0) {
-          const char msg[] = "roachrun: interrupted again; stopping the local server at once and exiting\n";
+          const char msg[] = "roachrun: interrupted again; stopping the local servers at once and exiting\n";
           ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
           (void)ignored;
           // No waiting for rollbacks or a checkpoint, but no server or directory left behind:
           // an immediate shutdown takes milliseconds (bounded at about 3 s).
           LocalServer::abandon_all();
+          LocalFormation::abandon_all();
           _exit(kExitInterrupted);
         }
         const char msg[] = "roachrun: interrupted; rolling back and cleaning up (press Ctrl-C again to exit now)\n";

@@ -2,7 +2,8 @@
 // on every open Connection (the SDK's cancel registry: the core's, the steps' own, reconnected
 // ones), so the run unwinds normally (rolling back, stopping the local server, removing its
 // directory) and exits 130; connecting after it throws Interrupted. A second one exits at once,
-// after an immediate shutdown of the local server and the removal of its directory.
+// after an immediate shutdown of the local server (or every node of the local formation) and the
+// removal of its directory.
 #pragma once
 
 #include <atomic>

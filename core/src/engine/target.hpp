@@ -18,6 +18,8 @@ namespace roachrun {
 
 using LibpqOptions = std::vector<std::pair<std::string, std::string>>;
 
+class LocalFormation;
+
 class Target {
  public:
   virtual ~Target();
@@ -26,6 +28,9 @@ class Target {
   virtual LibpqOptions options_for(const ConnectionDef& connection) const = 0;
   // For logs: "local PostgreSQL on 127.0.0.1:41234" or the URL without its password.
   virtual std::string describe() const = 0;
+  // The pg_auto_failover formation this target is (url: local with nodes: 2 or more), started
+  // now if it has not been; null for any other target. Throws ConnectError as options_for does.
+  virtual LocalFormation* formation() const { return nullptr; }
 };
 
 class PluginRegistry;
