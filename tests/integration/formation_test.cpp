@@ -8,7 +8,7 @@
 // (committed == ledger rows: synchronous replication lost none) and the money all there -- with
 // the outage and where the sessions went in the summary; a standby killed and started again
 // while the workload runs must leave the formation healthy. After every test the formation's
-// processes and directory are gone. `ctest -R formation` runs these alone (about 3-4 minutes).
+// processes and directory are gone. `ctest -R formation` runs these alone (about 3 minutes).
 #include <gtest/gtest.h>
 
 #include <chrono>
