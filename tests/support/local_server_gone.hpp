@@ -1,4 +1,4 @@
-// What the local target promises however a run ends: its server stopped and its directory removed.
+// What the local target promises however a run ends: its server (or formation) stopped and its directory removed.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -43,17 +43,24 @@ inline std::vector<LeftProcess> processes_under(const std::string& path) {
   return found;
 }
 
+// What a local server or formation leaves when it is gone: `dir` removed, nothing answering on
+// any of `ports` (127.0.0.1), and no process left under `dir` (processes_under()).
+inline void expect_servers_gone(const std::string& dir, const std::vector<int>& ports) {
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "the server's directory must be removed: " << dir;
+  for (int port : ports) {
+    const std::string ping =
+        "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=root connect_timeout=2";
+    EXPECT_EQ(PQping(ping.c_str()), PQPING_NO_RESPONSE) << "the server on port " << port << " must be stopped";
+  }
+  for (const auto& process : processes_under(dir)) ADD_FAILURE() << process.description << " is left behind";
+}
+
 // `err` is the run's stderr, where the local target logged "ready on 127.0.0.1:PORT (data in DIR)"
-// (at info level, the default). Checks that DIR is gone, that nothing answers on PORT, and that
-// no process is left under DIR (processes_under()).
+// (at info level, the default): that server is gone (expect_servers_gone).
 inline void expect_local_server_gone(const std::string& err) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(ready on 127\.0\.0\.1:(\d+) \(data in ([^)]+)\))"))) << err;
-  const std::string port = m[1].str(), dir = m[2].str();
-  EXPECT_FALSE(std::filesystem::exists(dir)) << "the server's directory must be removed: " << dir;
-  const std::string ping = "host=127.0.0.1 port=" + port + " dbname=postgres user=root connect_timeout=2";
-  EXPECT_EQ(PQping(ping.c_str()), PQPING_NO_RESPONSE) << "the server must be stopped";
-  for (const auto& process : processes_under(dir)) ADD_FAILURE() << process.description << " is left behind";
+  expect_servers_gone(m[2].str(), {std::stoi(m[1].str())});
 }
 
 }  // namespace roachrun::test

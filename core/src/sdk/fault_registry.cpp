@@ -28,6 +28,21 @@ std::vector<std::string> split_list(std::string_view text) {
 
 double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Why `endpoint` refused, from a connect error's text. libpq says one line per host it tried
+// ("connection to server at "H", port P failed: ..."): with several hosts the first line is
+// another host's (a standby's "session is read-only"), not the lost one's "Connection refused".
+std::string reason_at(const std::string& endpoint, std::string_view text) {
+  const std::size_t colon = endpoint.rfind(':');
+  const std::string at = "at \"" + endpoint.substr(0, colon) + "\", port " + endpoint.substr(colon + 1) + " failed: ";
+  const std::string_view line = text.substr(0, text.find('\n'));
+  if (line.find(at) != std::string_view::npos) return std::string(line);  // one host, or the lost one first
+  if (const std::size_t found = text.find(at); found != std::string_view::npos) {
+    const std::string_view rest = text.substr(found + at.size());
+    return "cannot connect to " + endpoint + ": " + std::string(rest.substr(0, rest.find('\n')));
+  }
+  return std::string(line);
+}
+
 }  // namespace
 
 FaultRegistry& FaultRegistry::instance() {
@@ -38,6 +53,7 @@ FaultRegistry& FaultRegistry::instance() {
 bool FaultRegistry::open_outage(Endpoint& e, clock::time_point since) {
   if (e.down_since) return false;
   e.down_since = since;
+  e.move_said = false;
   e.announced = !(e.back_at && clock::now() - *e.back_at < kEcho);
   if (e.announced) ++e.figures.outages;
   return e.announced;
@@ -54,8 +70,8 @@ void FaultRegistry::refused(const std::string& lost, std::string_view reason, st
                             clock::time_point noticed, spdlog::logger* log) {
   std::lock_guard lock(mutex_);
   if (open_outage(endpoints_[lost], noticed) && log)
-    log->warn("lost the target {}: {}; reconnecting for up to {:.1f} s (retry: reconnect_budget)", lost, reason,
-              static_cast<double>(budget.count()) / 1000.0);
+    log->warn("lost the target {}: {}; reconnecting for up to {:.1f} s (retry: reconnect_budget)", lost,
+              reason_at(lost, reason), static_cast<double>(budget.count()) / 1000.0);
 }
 
 void FaultRegistry::replaced(const std::string& lost, const std::string& got, bool skipped, clock::time_point noticed,
@@ -68,8 +84,17 @@ void FaultRegistry::replaced(const std::string& lost, const std::string& got, bo
   if (got != lost) {
     ++from.figures.sessions_moved;
     // Its sessions moved on because it did not answer: an outage, though no reconnect failed.
-    if (skipped && open_outage(from, noticed) && log)
+    if (skipped && open_outage(from, noticed) && log) {
       log->warn("lost the target {}: {}; its sessions moved to {}", lost, reason, got);
+      from.move_said = true;
+    }
+    // An outage said as a refusal ("reconnecting for up to ...") that ends with the sessions on
+    // another host (a standby promoted in its place) never ends at `lost` itself: say once when
+    // they got somewhere, which is the failover as the clients lived it.
+    if (from.down_since && from.announced && !from.move_said && log) {
+      log->info("the sessions of {} moved to {} after {:.1f} s", lost, got, seconds(clock::now() - *from.down_since));
+      from.move_said = true;
+    }
   }
   end_outage(got, endpoints_[got], log);
 }

@@ -26,8 +26,9 @@ class FaultRegistry {
 
   static FaultRegistry& instance();
 
-  // A reconnect to replace a session lost on `lost` was refused: an outage of `lost` begins,
-  // unless one is open. Said once: "lost the target ...; reconnecting for up to ...".
+  // A reconnect to replace a session lost on `lost` was refused (`reason`: the connect error's
+  // text): an outage of `lost` begins, unless one is open. Said once, with what `lost` itself
+  // answered: "lost the target ...; reconnecting for up to ...".
   void refused(const std::string& lost, std::string_view reason, std::chrono::milliseconds budget,
                clock::time_point noticed, spdlog::logger* log);
   // The session lost on `lost` (noticed then) was replaced by one on `got`. `skipped`: the
@@ -48,6 +49,7 @@ class FaultRegistry {
     EndpointFaults figures;
     std::optional<clock::time_point> down_since;  // an outage is open
     bool announced = false;                       // ... and was said on the log
+    bool move_said = false;                       // ... and that its sessions moved (failover)
     std::optional<clock::time_point> back_at;     // when the last one ended
   };
   // Opens an outage of `e` unless one is open; true if it is a new one to count and say.

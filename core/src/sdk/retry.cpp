@@ -84,7 +84,7 @@ void reconnect_through_outage(Connection& conn, const RetryPolicy& policy, const
       },
       // A session that was there: whatever refuses it now is waited out (it was let in before).
       [](const ConnectError&) { return true; },
-      [&](const ConnectError& e, auto) { faults.refused(lost, first_line(e.what()), policy.reconnect_budget, noticed, log); });
+      [&](const ConnectError& e, auto) { faults.refused(lost, e.what(), policy.reconnect_budget, noticed, log); });
 }
 
 }  // namespace
@@ -433,7 +433,7 @@ Connection open_through_outage(std::vector<std::pair<std::string, std::string>> 
       },
       [](const ConnectError& e) { return looks_like_outage(e.what()); },
       [&](const ConnectError& e, std::chrono::steady_clock::time_point since) {
-        faults.refused(e.endpoint(), first_line(e.what()), policy.reconnect_budget, since, log);
+        faults.refused(e.endpoint(), e.what(), policy.reconnect_budget, since, log);
       });
 }
 

@@ -143,6 +143,20 @@ TEST(HostSpread, HostaddrRotatesWithTheHostsAndOnePortServesAll) {
             (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2"}));
 }
 
+// A primary/standby target: target_session_attrs (and every other option) goes with each rotated
+// list, so libpq passes over the read-only standby for every client, whichever host it starts at.
+TEST(HostSpread, TargetSessionAttrsTravelsWithEveryClientsList) {
+  const LibpqOptions base = {{"host", "127.0.0.1,127.0.0.1"}, {"port", "27001,27002"},
+                             {"target_session_attrs", "read-write"}, {"connect_timeout", "10"}};
+  const auto spread = spread_over_hosts(base, 2);
+  ASSERT_EQ(spread.clients.size(), 2u);
+  EXPECT_EQ(as_map(spread.clients[1])["port"], "27002,27001");
+  for (const auto& options : spread.clients) {
+    EXPECT_EQ(as_map(options)["target_session_attrs"], "read-write");
+    EXPECT_EQ(as_map(options)["connect_timeout"], "10");
+  }
+}
+
 TEST(HostSpread, OneHostIsLeftAsItIs) {
   const LibpqOptions base = {{"host", "/tmp"}, {"port", "5432"}, {"dbname", "bank"}};
   const auto spread = spread_over_hosts(base, 3);
@@ -160,8 +174,12 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
   clients[1]->by_host[1].committed.add(7);
   clients[1]->by_host[1].ambiguous_not_committed.add(2);
   clients[1]->by_host[1].given_up.add();
+  clients[1]->by_host[1].sessions_moved_in.add(3);  // a failover from host 0
+  clients[0]->longest_without_us.add(1'500'000);
+  clients[1]->longest_without_us.add(4'250'000);
   Totals total;
   add_up(clients, total);
+  EXPECT_DOUBLE_EQ(total.longest_without_connection, 4.25) << "the longest of any one client, not a sum";
   EXPECT_EQ(total.ambiguous_committed, 1u);
   EXPECT_EQ(total.ambiguous_not_committed, 2u);
   roachrun::FaultRecords faults;
@@ -175,6 +193,9 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
   EXPECT_EQ(total.hosts[0].reconnects, 3u);
   EXPECT_EQ(total.hosts[0].outages, 1u);
   EXPECT_DOUBLE_EQ(total.hosts[0].seconds_without_connection, 0.25);
+  EXPECT_EQ(total.hosts[0].moved_away, 3u);
+  EXPECT_EQ(total.hosts[1].moved_in, 3u);
+  EXPECT_EQ(total.hosts[1].moved_away, 0u);
   EXPECT_EQ(total.hosts[1].endpoint, "b:2");
   EXPECT_EQ(total.hosts[1].committed, 7u);
   EXPECT_EQ(total.hosts[1].ambiguous_not_committed, 2u);
@@ -183,6 +204,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
   EXPECT_EQ(total.hosts[2].endpoint, "elsewhere:9");
   EXPECT_EQ(total.hosts[2].reconnects, 1u);
   EXPECT_EQ(total.outages, 1u);
+  EXPECT_EQ(total.moved, 3u);
   EXPECT_DOUBLE_EQ(total.seconds_without_connection, 0.3);
 }
 

@@ -96,7 +96,10 @@ class WorkloadClient::Attempts : public Base {
  public:
   template <typename... Args>
   explicit Attempts(WorkloadClient& client, Args&&... args) : Base(std::forward<Args>(args)...), client_(client) {}
-  void new_session(Connection& conn) override { client_.prepare_session(conn); }
+  void new_session(Connection& conn) override {
+    client_.session_replaced(conn);
+    client_.prepare_session(conn);
+  }
   bool resolves_ambiguity() const noexcept override { return client_.config_.ledger; }
   bool committed(Connection& conn) override {
     const bool yes = client_.ledger_has_transfer(conn);
@@ -270,6 +273,14 @@ int WorkloadClient::host_of(const std::string& endpoint) const noexcept {
   const auto it = std::find(hosts_.begin(), hosts_.end(), endpoint);
   if (it != hosts_.end()) return static_cast<int>(it - hosts_.begin());
   return index_ % static_cast<int>(std::max<std::size_t>(hosts_.size(), 1));
+}
+
+void WorkloadClient::session_replaced(const Connection& conn) noexcept {
+  const auto waited = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros_since(attempt_started_)));
+  if (waited > stats_.longest_without_us.get()) stats_.longest_without_us.add(waited - stats_.longest_without_us.get());
+  // Still the old session's host: prepare_session() moves current_host_ on.
+  const int now = host_of(conn.endpoint());
+  if (now != current_host_) stats_.by_host[static_cast<std::size_t>(now)].sessions_moved_in.add();
 }
 
 void WorkloadClient::prepare_session(Connection& c) {

@@ -77,8 +77,14 @@ class WorkloadClient {
   bool ledger_has_transfer(roachrun::Connection& conn);
   // The index in hosts_ of a session's endpoint (the client's own host if it is none of them).
   int host_of(const std::string& endpoint) const noexcept;
-  // Each attempt notes the host it runs on: a transfer is counted where its transaction ran.
-  void attempt_starts() noexcept { attempt_host_ = current_host_; }
+  // Each attempt notes the host it runs on (a transfer is counted where its transaction ran)
+  // and when it started (a lost session is waited for from then).
+  void attempt_starts() noexcept {
+    attempt_host_ = current_host_;
+    attempt_started_ = std::chrono::steady_clock::now();
+  }
+  // The engine replaced the lost session by `conn`: how long that took, and where it went.
+  void session_replaced(const roachrun::Connection& conn) noexcept;
   [[noreturn]] void table_damaged() const;
 
   int index_;
@@ -88,6 +94,7 @@ class WorkloadClient {
   const std::vector<std::string>& hosts_;
   int current_host_;  // of the session now (set by prepare_session)
   int attempt_host_;  // of the last attempt's session
+  std::chrono::steady_clock::time_point attempt_started_{};
   RunControl& control_;
   ClientStats& stats_;
   FailureLog& failures_;

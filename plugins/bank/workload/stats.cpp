@@ -51,6 +51,8 @@ void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& ou
     out.unfinished += c->unfinished.get();
     out.backoff_us += c->backoff_us.get();
     out.reconnects += c->reconnects.get();
+    out.longest_without_connection =
+        std::max(out.longest_without_connection, static_cast<double>(c->longest_without_us.get()) / 1e6);
     c->latency.read_into(out.latency);
     if (out.hosts.size() < c->by_host.size()) out.hosts.resize(c->by_host.size());
     for (std::size_t h = 0; h < c->by_host.size(); ++h) {
@@ -60,6 +62,7 @@ void add_up(const std::vector<std::unique_ptr<ClientStats>>& clients, Totals& ou
       host.ambiguous_committed += in.ambiguous_committed.get();
       host.ambiguous_not_committed += in.ambiguous_not_committed.get();
       host.given_up += in.given_up.get();
+      host.moved_in += in.sessions_moved_in.get();
       out.ambiguous_committed += in.ambiguous_committed.get();
       out.ambiguous_not_committed += in.ambiguous_not_committed.get();
     }
@@ -74,6 +77,8 @@ void add_faults(Totals& out, const std::vector<std::string>& endpoints, const ro
     if (it == out.hosts.end()) it = out.hosts.insert(out.hosts.end(), HostTotals{.endpoint = endpoint});
     it->reconnects += f.sessions_lost;
     it->outages += f.outages;
+    it->moved_away += f.sessions_moved;
+    out.moved += f.sessions_moved;
     it->seconds_without_connection += std::chrono::duration<double>(f.without_connection).count();
     out.outages += f.outages;
     out.seconds_without_connection += std::chrono::duration<double>(f.without_connection).count();

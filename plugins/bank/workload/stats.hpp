@@ -35,6 +35,7 @@ struct HostCounters {
   Counter ambiguous_committed;      // COMMIT replies lost there, the ledger says it committed
   Counter ambiguous_not_committed;  // ... and says it did not (then retried)
   Counter given_up;                 // transfers whose last attempt ran there and that failed
+  Counter sessions_moved_in;        // sessions lost on another host that the reconnect put here
 };
 
 // One client's counters; aligned so two clients never share a cache line.
@@ -49,6 +50,9 @@ struct alignas(64) ClientStats {
   Counter unfinished;  // transfers abandoned between retries when the run stopped
   Counter backoff_us;  // time slept between attempts
   Counter reconnects;  // sessions the retry engine replaced after a lost connection
+  // The longest the client went without a session: from the start of the attempt that found it
+  // lost to the new session (a failover's outage as one client lived it).
+  Counter longest_without_us;
   LatencyHistogram latency;  // of committed and declined transfers, retries and backoff included
   std::vector<HostCounters> by_host;  // sized once: one per host of the target
 };
@@ -105,6 +109,8 @@ struct HostTotals {
   std::string endpoint;  // host:port
   std::uint64_t committed = 0, ambiguous_committed = 0, ambiguous_not_committed = 0, given_up = 0;
   std::uint64_t reconnects = 0, outages = 0;  // sessions lost there; times it went away
+  std::uint64_t moved_away = 0;               // of those, replaced on another host (failover)
+  std::uint64_t moved_in = 0;                 // sessions lost elsewhere that moved here
   double seconds_without_connection = 0;     // summed over the sessions lost there
 };
 
@@ -113,7 +119,9 @@ struct Totals {
   std::uint64_t committed = 0, declined = 0, retries = 0, failures = 0, unfinished = 0, backoff_us = 0, reconnects = 0;
   std::uint64_t ambiguous_committed = 0, ambiguous_not_committed = 0;
   std::uint64_t outages = 0;              // add_faults()
+  std::uint64_t moved = 0;                // add_faults(): sessions replaced on another host
   double seconds_without_connection = 0;  // add_faults()
+  double longest_without_connection = 0;  // seconds, the longest of any one client
   LatencyHistogram::Snapshot latency;
   std::vector<HostTotals> hosts;  // add_up(): the clients' counters; add_faults(): the rest
 };

@@ -21,12 +21,18 @@ std::string count(std::uint64_t n, const char* one, const char* many) {
 }
 
 // What went wrong and how it was answered, for the totals' line and each host's: the parts
-// with something to say, joined by ", ".
-std::string fault_parts(double seconds_without_connection, std::uint64_t ambiguous_committed,
-                        std::uint64_t ambiguous_not_committed) {
+// with something to say, joined by ", ". `moved`: the sessions that changed hosts, said as
+// "N sessions moved away" (a host's lost ones), "N sessions moved in" or "N sessions moved to
+// another host" (the totals); `longest`: the longest one client went without a session (the
+// totals only; 0 leaves it out).
+std::string fault_parts(double seconds_without_connection, double longest, std::uint64_t moved, const char* moved_how,
+                        std::uint64_t ambiguous_committed, std::uint64_t ambiguous_not_committed) {
   std::string out;
   const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
-  if (seconds_without_connection > 0) add(fixed(seconds_without_connection, 3) + " s without a connection");
+  if (seconds_without_connection > 0)
+    add(fixed(seconds_without_connection, 3) + " s without a connection" +
+        (longest > 0 ? " (longest " + fixed(longest, 3) + " s for one client)" : ""));
+  if (moved > 0) add(count(moved, "session moved ", "sessions moved ") + moved_how);
   if (ambiguous_committed + ambiguous_not_committed > 0)
     add(count(ambiguous_committed + ambiguous_not_committed, "ambiguous commit", "ambiguous commits") + " (" +
         std::to_string(ambiguous_committed) + " committed, " + std::to_string(ambiguous_not_committed) +
@@ -37,8 +43,10 @@ std::string fault_parts(double seconds_without_connection, std::uint64_t ambiguo
 void print_host(std::ostream& out, const HostTotals& host) {
   out << "host " << host.endpoint << ": " << host.committed << " committed, "
       << count(host.reconnects, "reconnect", "reconnects") << ", " << count(host.outages, "outage", "outages");
-  const std::string faults =
-      fault_parts(host.seconds_without_connection, host.ambiguous_committed, host.ambiguous_not_committed);
+  std::string faults = fault_parts(host.seconds_without_connection, 0, host.moved_away, "away",
+                                   host.ambiguous_committed, host.ambiguous_not_committed);
+  if (host.moved_in > 0)
+    faults = count(host.moved_in, "session moved in", "sessions moved in") + (faults.empty() ? "" : ", " + faults);
   if (!faults.empty()) out << ", " << faults;
   if (host.given_up > 0) out << ", " << host.given_up << " given up";
   out << "\n";
@@ -50,6 +58,8 @@ roachrun::Value host_json(const HostTotals& host) {
       {"committed", host.committed},
       {"reconnects", host.reconnects},
       {"outages", host.outages},
+      {"sessions_moved_away", host.moved_away},
+      {"sessions_moved_in", host.moved_in},
       {"seconds_without_connection", host.seconds_without_connection},
       {"ambiguous_committed", host.ambiguous_committed},
       {"ambiguous_not_committed", host.ambiguous_not_committed},
@@ -96,8 +106,8 @@ void print_summary(std::ostream& out, const RunSummary& run) {
   if (total.reconnects > 0) out << ", reconnects: " << total.reconnects;
   out << "\n";
   // Said only when something went wrong: a quiet run keeps its six lines.
-  std::string faults = fault_parts(total.seconds_without_connection, total.ambiguous_committed,
-                                   total.ambiguous_not_committed);
+  std::string faults = fault_parts(total.seconds_without_connection, total.longest_without_connection, total.moved,
+                                   "to another host", total.ambiguous_committed, total.ambiguous_not_committed);
   if (total.outages > 0) faults = count(total.outages, "outage", "outages") + (faults.empty() ? "" : ", " + faults);
   if (!faults.empty()) out << "faults: " << faults << "\n";
   out << "failures: " << total.failures;
@@ -143,7 +153,9 @@ roachrun::Value summary_json(const RunSummary& run) {
       {"backoff_seconds", static_cast<double>(total.backoff_us) / 1e6},
       {"reconnects", total.reconnects},
       {"outages", total.outages},
+      {"sessions_moved", total.moved},
       {"seconds_without_connection", total.seconds_without_connection},
+      {"longest_without_connection_seconds", total.longest_without_connection},
       {"ambiguous_committed", total.ambiguous_committed},
       {"ambiguous_not_committed", total.ambiguous_not_committed},
       {"failures", total.failures},
