@@ -152,7 +152,7 @@ std::vector<ShownNode> shown_nodes(const std::string& out) {
 // nothing of the formation is left after the run. Three nodes: with two, the survivor stays in
 // pg_auto_failover's wait_primary (no standby left), which LocalFormation::wait_healthy does not
 // count as healthy.
-TEST(NodesFormation, KillThePrimaryWaitForTheFailoverAndStartItAgain) {
+TEST(FormationNodeSteps, KillThePrimaryWaitForTheFailoverAndStartItAgain) {
   if (const std::string missing = missing_auto_failover(); !missing.empty())
     GTEST_SKIP() << "pg_auto_failover is not installed: " << missing;
   TempDir dir;
