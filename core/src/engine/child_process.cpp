@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
+#include "engine/variables.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -187,6 +189,30 @@ void chown_tree(const fs::path& root, const RunAs& who) {
     if (lchown(entry.path().c_str(), who.uid, who.gid) != 0)
       throw ConnectError("local", "cannot hand " + entry.path().string() + " to user " + who.name + ": " +
                                       std::strerror(errno));
+}
+
+void make_run_directory(fs::path* dir) {
+  const std::string base = process_env("TMPDIR").value_or("/tmp");
+  std::string tmpl = (fs::path(base) / "roachrun-XXXXXX").string();
+  auto lock = lock_to_create();
+  if (!mkdtemp(tmpl.data()))
+    throw ConnectError("local", "cannot create a temporary directory under " + base + ": " + std::strerror(errno));
+  *dir = tmpl;
+}
+
+int wait_for_exit(pid_t& pid, pid_t& group, const std::atomic<bool>* interrupted) {
+  int status = -1;  // not an exit: a child collected by abandon_all() is no success
+  for (;;) {
+    {
+      std::lock_guard lock(children_mutex());
+      if (collected(pid, &status)) {
+        group_empty(group);
+        return status;
+      }
+    }
+    if (interrupted && *interrupted) throw Interrupted();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace roachrun

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -75,6 +76,16 @@ std::string log_tail(const std::filesystem::path& log_file, size_t max_lines = 1
 // would block it and then drop it with the terminal's. REQUIRES: lock_to_create() held.
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log_file, const RunAs& who,
             int death_signal, const std::vector<std::string>& env = {}, int stdin_fd = -1);
+
+// A new directory roachrun-XXXXXX under $TMPDIR (else /tmp), made under lock_to_create() so that
+// abandon_all() either sees it or nothing is made: `*dir` is set before the lock is released.
+// Throws ConnectError if it cannot be made, Interrupted after abandon_children().
+void make_run_directory(std::filesystem::path* dir);
+
+// Waits for the child `pid` (and then its process group `group`, which it waited for) to end,
+// polling every 10 ms; returns its wait status (-1 if another thread collected it). Throws
+// Interrupted as soon as `*interrupted` is set, leaving the child to the caller's cleanup.
+int wait_for_exit(pid_t& pid, pid_t& group, const std::atomic<bool>* interrupted);
 
 // A port on 127.0.0.1 that was free a moment ago. Another process may take it before the server
 // binds it; callers retry with a new one.

@@ -367,14 +367,7 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
   f->pg_autoctl_ = find_on_path("pg_autoctl");
   if (who.switch_user) f->os_user_ = who.name;
   else if (struct passwd* pw = getpwuid(geteuid())) f->os_user_ = pw->pw_name;
-  const std::string base = process_env("TMPDIR").value_or("/tmp");
-  std::string tmpl = (fs::path(base) / "roachrun-XXXXXX").string();
-  {
-    auto lock = lock_to_create();
-    if (!mkdtemp(tmpl.data()))
-      throw ConnectError("local", "cannot create a temporary directory under " + base + ": " + std::strerror(errno));
-    f->dir_ = tmpl;  // from here on the destructor (or abandon_all()) removes it
-  }
+  make_run_directory(&f->dir_);  // from here on the destructor (or abandon_all()) removes it
   f->start_janitor();
   const fs::path& dir = f->dir_;
   for (const char* sub : {"config", "share", "run", "socket", "tls"}) fs::create_directory(dir / sub);
@@ -459,18 +452,8 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
                             p.log, who, 0, f->env_);
   };
   auto finish_initdb = [&](Process& p) {
-    int status = -1;
-    for (;;) {
-      {
-        std::lock_guard lock(children_mutex());
-        if (collected(p.pid, &status)) {
-          group_empty(p.group);  // initdb waited for its own children
-          break;
-        }
-      }
-      f->throw_if_interrupted();  // the destructor kills the initdb still running
-      std::this_thread::sleep_for(10ms);
-    }
+    // Interrupted: the destructor kills the initdb still running.
+    const int status = wait_for_exit(p.pid, p.group, f->interrupted_);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw ConnectError("local", "initdb for " + p.name + " of the local formation failed:" + log_tail(p.log));
     std::ofstream(p.pgdata / "postgresql.auto.conf", std::ios::app)

@@ -77,14 +77,7 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
 
   std::unique_ptr<LocalServer> server(new LocalServer(log));
   // The directory must be reachable by the server's user: under /tmp unless TMPDIR says otherwise.
-  std::string base = process_env("TMPDIR").value_or("/tmp");
-  std::string tmpl = (fs::path(base) / "roachrun-XXXXXX").string();
-  {
-    auto lock = lock_to_create();
-    if (!mkdtemp(tmpl.data()))
-      throw ConnectError("local", "cannot create a temporary directory under " + base + ": " + std::strerror(errno));
-    server->dir_ = tmpl;  // from here on the destructor (or abandon_all()) removes it
-  }
+  make_run_directory(&server->dir_);  // from here on the destructor (or abandon_all()) removes it
   const fs::path data = server->dir_ / "data";
   const fs::path log_file = server->dir_ / "server.log";
   fs::create_directory(server->dir_ / "socket");
@@ -104,19 +97,8 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
                "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"},
               log_file, who, SIGKILL);
   }
-  int status = -1;  // not an exit: initdb collected by abandon_all() is no success
-  for (;;) {
-    {
-      std::lock_guard lock(children_mutex());
-      // Once initdb has ended, its group is known empty: it waited for its own children.
-      if (collected(server->initdb_, &status)) {
-        group_empty(server->initdb_group_);
-        break;
-      }
-    }
-    throw_if_interrupted();
-    std::this_thread::sleep_for(10ms);
-  }
+  // Once initdb has ended, its group is known empty: it waited for its own children.
+  int status = wait_for_exit(server->initdb_, server->initdb_group_, options.interrupted);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw ConnectError("local", "initdb failed (" + (bindir / "initdb").string() + "):" + log_tail(log_file));
 
