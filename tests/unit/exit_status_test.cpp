@@ -201,6 +201,23 @@ TEST(ExitStatus, RealRefusedConnectionIsAConnectErrorNamingTheEndpoint) {
   }
 }
 
+TEST(ExitStatus, ARefusedMultiHostTargetNamesEachHostWithItsPort) {
+  // Ports 1 and 2: libpq tries both, both refuse. A single port would apply to each host.
+  for (const auto& [ports, named] : std::vector<std::pair<std::string, std::string>>{
+           {"1,2", "127.0.0.1:1,localhost:2"}, {"1", "127.0.0.1:1,localhost:1"}}) {
+    try {
+      Connection::open({{"host", "127.0.0.1,localhost"}, {"port", ports}, {"user", "root"}, {"dbname", "defaultdb"},
+                        {"connect_timeout", "5"}},
+                       "app");
+      FAIL() << "connecting to ports " << ports << " succeeded";
+    } catch (const ConnectError& e) {
+      EXPECT_EQ(e.endpoint(), named);
+      EXPECT_NE(std::string(e.what()).find("cannot connect to " + named + " as user 'root'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ExitStatus, ValidationErrorFormatsItsLocation) {
   ValidationError e(SourceLocation{"bank.yaml", 12, 7}, "unknown key 'stpes'");
   EXPECT_STREQ(e.what(), "bank.yaml:12:7: unknown key 'stpes'");

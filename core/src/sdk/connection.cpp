@@ -22,11 +22,28 @@ std::string option_value(const std::vector<std::pair<std::string, std::string>>&
   return {};
 }
 
+std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = list.find(',', start);
+    items.push_back(list.substr(start, comma - start));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+// "host:port", or for a multi-host target each host with its port ("h1:p1,h2:p2", as libpq pairs
+// them: one port applies to every host).
 std::string endpoint_of(const std::vector<std::pair<std::string, std::string>>& options) {
   std::string host = option_value(options, "host");
   if (host.empty()) host = option_value(options, "hostaddr");
-  std::string port = option_value(options, "port");
-  return (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port);
+  const std::vector<std::string> hosts = split_commas(host), ports = split_commas(option_value(options, "port"));
+  std::string out;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    const std::string& port = ports.size() == hosts.size() ? ports[i] : ports.front();
+    out += (i ? "," : "") + (hosts[i].empty() ? "localhost" : hosts[i]) + ":" + (port.empty() ? "5432" : port);
+  }
+  return out;
 }
 
 // What the user should do about a failed connection, judged from libpq's or the server's
