@@ -15,12 +15,12 @@
 #include <sstream>
 #include <thread>
 
-#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/child_process.hpp"
 #include "engine/local_server.hpp"
 #include "engine/variables.hpp"
+#include "roachrun/connection.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -46,9 +46,6 @@ std::set<LocalFormation*>& live_formations() {
   static auto* formations = new std::set<LocalFormation*>();  // never destroyed: see children_mutex()
   return *formations;
 }
-
-using PgConn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 fs::path find_on_path(const std::string& program) {
   std::stringstream path(process_env("PATH").value_or("/usr/bin:/bin"));
@@ -113,14 +110,6 @@ void remove_stale_shared_memory(const fs::path& pgdata) {
   struct shmid_ds info {};
   if (shmctl(shmid, IPC_STAT, &info) == 0 && info.shm_nattch == 0) shmctl(shmid, IPC_RMID, nullptr);
 }
-
-// A name as a quoted SQL identifier (our own names: the superuser, the databases).
-std::string quote_identifier(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 
 }  // namespace
 
@@ -219,20 +208,27 @@ rm -rf "$d"
   janitor_pipe_ = fds[1];
 }
 
-std::vector<std::string> LocalFormation::local_query(int port, const std::string& dbname, const std::string& sql) const {
-  const std::string conninfo = "host=" + (dir_ / "socket").string() + " port=" + std::to_string(port) +
-                               " dbname=" + dbname + " user=" + os_user_ + " connect_timeout=5";
-  PgConn conn(PQconnectdb(conninfo.c_str()), &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK)
-    throw ConnectError("127.0.0.1:" + std::to_string(port), PQerrorMessage(conn.get()));
-  PgResult res(PQexec(conn.get(), sql.c_str()), &PQclear);
-  const auto status = PQresultStatus(res.get());
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
-    throw ConnectError("127.0.0.1:" + std::to_string(port), PQerrorMessage(conn.get()));
-  std::vector<std::string> rows;
-  for (int i = 0; status == PGRES_TUPLES_OK && i < PQntuples(res.get()); ++i)
-    rows.emplace_back(PQgetvalue(res.get(), i, 0));
-  return rows;
+Connection LocalFormation::local_connection(int port, const std::string& dbname) const {
+  return Connection::open({{"host", (dir_ / "socket").string()},
+                           {"port", std::to_string(port)},
+                           {"dbname", dbname},
+                           {"user", os_user_},
+                           {"connect_timeout", "5"}},
+                          "local formation");
+}
+
+std::vector<std::string> LocalFormation::local_query(int port, const std::string& dbname, const std::string& sql,
+                                                     const std::vector<Param>& params) const {
+  try {
+    const Result res = local_connection(port, dbname).exec_params(sql, params);
+    std::vector<std::string> rows;
+    for (int i = 0; i < res.rows(); ++i) rows.emplace_back(res.text(i, 0));
+    return rows;
+  } catch (const DbError& e) {
+    // To the callers, who wait for a node to come up, a node that answers with an error (the
+    // monitor's extension not created yet) is one that is not up yet.
+    throw ConnectError("127.0.0.1:" + std::to_string(port), e.what());
+  }
 }
 
 std::vector<FormationNode> LocalFormation::monitor_view() const {
@@ -521,20 +517,22 @@ std::unique_ptr<LocalFormation> LocalFormation::start(const LocalFormationOption
   }
   const int primary = f->primary(10s);
   const int primary_port = f->processes_[primary]->port;
-  std::string setup;
-  if (options.superuser != f->os_user_) setup = "CREATE ROLE " + quote_identifier(options.superuser) + " SUPERUSER LOGIN;";
-  f->local_query(primary_port, "postgres", setup + "SELECT 1");
-  for (const auto& db : options.databases)
-    f->local_query(primary_port, "postgres", "CREATE DATABASE " + quote_identifier(db) + " OWNER " +
-                                                 quote_identifier(options.superuser));
+  std::string lsn;
+  {
+    Connection admin = f->local_connection(primary_port, "postgres");
+    const std::string superuser = admin.escape_identifier(options.superuser);
+    if (options.superuser != f->os_user_) admin.exec_params("CREATE ROLE " + superuser + " SUPERUSER LOGIN");
+    for (const auto& db : options.databases)
+      admin.exec_params("CREATE DATABASE " + admin.escape_identifier(db) + " OWNER " + superuser);
+    lsn = admin.exec_params("SELECT pg_current_wal_lsn()::text").text(0, 0);
+  }
   // Not ready before every standby has replayed them: a standby that has not refuses `root` with
   // FATAL, and libpq does not go on to the next host after a FATAL -- a client whose host list
   // starts there would fail its first connection.
-  const std::string lsn = f->local_query(primary_port, "postgres", "SELECT pg_current_wal_lsn()").at(0);
   wait_for("waiting for the standbys to replay the superuser and the databases", 60s, [&] {
     for (int i = 1; i <= options.nodes; ++i)
       if (i != primary && f->local_query(f->processes_[i]->port, "postgres",
-                                         "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn") !=
+                                         "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", {param(lsn)}) !=
                               std::vector<std::string>{"t"})
         return false;
     return true;

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "roachrun/connection.hpp"
+
 namespace spdlog {
 class logger;
 }
@@ -100,9 +102,13 @@ class LocalFormation {
   void throw_if_interrupted() const;
   // Rows of the monitor's pgautofailover.node, as FormationNode by our node numbers.
   std::vector<FormationNode> monitor_view() const;
-  // A query over the node's (or the monitor's) Unix socket as the OS user pg_autoctl runs as,
-  // which every node trusts whatever TCP requires; the first column of each row.
-  std::vector<std::string> local_query(int port, const std::string& dbname, const std::string& sql) const;
+  // A session over the node's (or the monitor's) Unix socket as the OS user pg_autoctl runs as,
+  // which every node trusts whatever TCP requires. Throws ConnectError.
+  Connection local_connection(int port, const std::string& dbname) const;
+  // One statement on such a session: the first column of each row. Throws ConnectError (an
+  // error reply too: to a caller waiting for a node, a node that errs is not up yet).
+  std::vector<std::string> local_query(int port, const std::string& dbname, const std::string& sql,
+                                       const std::vector<Param>& params = {}) const;
   void start_janitor();
 
   spdlog::logger& log_;
