@@ -37,16 +37,6 @@ steps:
   - sql.exec: SELECT pg_sleep(60)
 )";
 
-// What is left under `tmpdir`: roachrun-* directories and processes.
-std::vector<std::string> leftovers(const fs::path& tmpdir) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(tmpdir, ec))
-    if (entry.path().filename().string().rfind("roachrun-", 0) == 0) found.push_back("directory " + entry.path().string());
-  for (const auto& process : processes_under(tmpdir.string())) found.push_back(process.description);
-  return found;
-}
-
 class FormationLifecycle : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,10 +64,10 @@ class FormationLifecycle : public ::testing::Test {
   // Waits up to `limit` for nothing to be left under TMPDIR, and says what is left then.
   std::vector<std::string> left_after(milliseconds limit) {
     const auto deadline = Clock::now() + limit;
-    std::vector<std::string> left = leftovers(tmpdir_);
+    std::vector<std::string> left = leftovers(tmpdir_).found;
     while (!left.empty() && Clock::now() < deadline) {
       std::this_thread::sleep_for(50ms);
-      left = leftovers(tmpdir_);
+      left = leftovers(tmpdir_).found;
     }
     return left;
   }

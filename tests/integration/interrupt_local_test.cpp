@@ -48,26 +48,6 @@ int env_int(const char* name, int fallback) {
   return value && *value ? std::atoi(value) : fallback;
 }
 
-// What is left of a run whose TMPDIR was `tmpdir`: its roachrun-* directories and the processes
-// under it.
-struct Leftovers {
-  std::vector<std::string> found;
-  std::vector<pid_t> pids;
-};
-
-Leftovers leftovers(const fs::path& tmpdir) {
-  Leftovers left;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(tmpdir, ec))
-    if (entry.path().filename().string().rfind("roachrun-", 0) == 0)
-      left.found.push_back("directory " + entry.path().string());
-  for (const auto& process : processes_under(tmpdir.string())) {
-    left.found.push_back(process.description);
-    left.pids.push_back(process.pid);
-  }
-  return left;
-}
-
 // The phases of a run, each from the log line that begins it (start-up: from the start).
 struct Phase {
   const char* name;

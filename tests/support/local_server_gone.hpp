@@ -63,4 +63,24 @@ inline void expect_local_server_gone(const std::string& err) {
   expect_servers_gone(m[2].str(), {std::stoi(m[1].str())});
 }
 
+// What is left of a run whose TMPDIR was `tmpdir`: its roachrun-* directories and the processes
+// under it.
+struct Leftovers {
+  std::vector<std::string> found;
+  std::vector<pid_t> pids;
+};
+
+inline Leftovers leftovers(const std::filesystem::path& tmpdir) {
+  Leftovers left;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(tmpdir, ec))
+    if (entry.path().filename().string().rfind("roachrun-", 0) == 0)
+      left.found.push_back("directory " + entry.path().string());
+  for (const auto& process : processes_under(tmpdir.string())) {
+    left.found.push_back(process.description);
+    left.pids.push_back(process.pid);
+  }
+  return left;
+}
+
 }  // namespace roachrun::test
