@@ -55,7 +55,7 @@ class Loader {
     scenario_.file = file_;
     if (!root.IsMap())
       fail(root, "a scenario must be a mapping with at least 'scenario:' and 'steps:', got " + yaml::describe(root));
-    check_step_count(root["steps"]);
+    if (const YAML::Node steps = root["steps"]) check_step_count(steps);
     yaml::reject_duplicate_keys(file_, root);
     index_null_values(root);
     for (const auto& kv : root) check_known(kv.first, kTopLevelKeys, "at the top level of the scenario");

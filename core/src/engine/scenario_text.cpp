@@ -88,7 +88,8 @@ std::string_view checked_scenario_text(std::string_view text, const std::string&
   const std::size_t bad = first_bad_text_byte(text);
   if (bad == std::string_view::npos) return text;
   const std::size_t offset = bad + (whole.size() - text.size());  // in the file, the mark included
-  const SourceLocation at = location_of(whole, offset, file);
+  // Columns as yaml-cpp counts them, which is after the mark (an editor does not show it).
+  const SourceLocation at = location_of(text, bad, file);
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
   const std::string where = " (byte offset " + std::to_string(offset) + ")";
