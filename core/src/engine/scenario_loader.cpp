@@ -51,13 +51,13 @@ class Loader {
   Loader(std::string file, const VarTable& overrides, const EnvLookup& env)
       : file_(std::move(file)), overrides_(overrides), env_(env) {}
 
-  Scenario load(const YAML::Node& root) {
+  Scenario load(yaml::Document document) {
+    const YAML::Node& root = document.root;
+    null_values_ = std::move(document.empty_values);
     scenario_.file = file_;
     if (!root.IsMap())
       fail(root, "a scenario must be a mapping with at least 'scenario:' and 'steps:', got " + yaml::describe(root));
     if (const YAML::Node steps = root["steps"]) check_step_count(steps);
-    yaml::reject_duplicate_keys(file_, root);
-    index_null_values(root);
     for (const auto& kv : root) check_known(kv.first, kTopLevelKeys, "at the top level of the scenario");
 
     load_vars(root);
@@ -91,17 +91,6 @@ class Loader {
       fail(steps, "more than " + std::to_string(limits::kMaxSteps) + " steps (" + std::to_string(steps.size()) +
                       "; limits::kMaxSteps): split the scenario into several files, or let one step do the "
                       "repetition (bank.workload runs transfers by the thousand)");
-  }
-
-  void index_null_values(const YAML::Node& node) {
-    if (node.IsMap()) {
-      for (const auto& kv : node) {
-        if (kv.second.IsNull() && kv.second.Mark().line != kv.first.Mark().line) null_values_.emplace_back(kv.second, kv.first.Mark());
-        index_null_values(kv.second);
-      }
-    } else if (node.IsSequence()) {
-      for (const auto& item : node) index_null_values(item);
-    }
   }
 
   void check_known(const YAML::Node& key, const std::vector<std::string>& known, const std::string& where) const {
@@ -337,8 +326,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& file, co
                                                           " bytes, more than the " +
                                                           std::to_string(limits::kMaxFileBytes >> 20) +
                                                           " MiB a scenario may have (limits::kMaxFileBytes); split it");
-  const YAML::Node root = yaml::load_bounded(checked_scenario_text(text, file), file);
-  return Loader(file, overrides, env).load(root);
+  return Loader(file, overrides, env).load(yaml::load_bounded(checked_scenario_text(text, file), file));
 }
 
 Scenario load_scenario_file(const std::string& path, const VarTable& overrides, const EnvLookup& env) {

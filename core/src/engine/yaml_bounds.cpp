@@ -1,5 +1,6 @@
 #include "engine/yaml_bounds.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 #include <vector>
@@ -95,8 +96,10 @@ class Bounds {
     // The address of the node's own data: the same for an anchored value and each of its aliases.
     const void* id = &node.Tag();
     auto [it, first] = seen_.try_emplace(id);
+    // A reference to the element stays valid when the map rehashes (an iterator would not).
+    Extent& slot = it->second;
     if (!first) {
-      Extent e = it->second;
+      Extent e = slot;
       if (e.nodes == 0) fail_cycle(node);
       if (depth + e.height - 1 > limits::kMaxDepth)
         fail(node, deeper_than() + ": the value anchored here is used through an alias " + std::to_string(depth) +
@@ -112,17 +115,28 @@ class Bounds {
       e.aliased = e.aliased || c.aliased;
       if (e.nodes > limits::kMaxNodes) fail_too_many(node, e.aliased);
     };
-    if (node.IsMap()) {
-      for (const auto& kv : node) add(kv.first), add(kv.second);
-    } else if (node.IsSequence()) {
-      for (const auto& item : node) add(item);
-    } else if (node.IsScalar()) {
-      check_scalar(node);
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        reject_duplicate_keys(node);
+        for (const auto& kv : node) {
+          add(kv.first);
+          add(kv.second);
+          if (kv.second.IsNull() && kv.second.Mark().line != kv.first.Mark().line)
+            document_.empty_values.emplace_back(kv.second, kv.first.Mark());
+        }
+        break;
+      }
+      case YAML::NodeType::Sequence:
+        for (const auto& item : node) add(item);
+        break;
+      case YAML::NodeType::Scalar: check_scalar(node); break;
+      default: break;
     }
-    // Not through `it`: the map may have rehashed meanwhile.
-    seen_[id] = e;
+    slot = e;
     return e;
   }
+
+  Document document_;
 
  private:
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
@@ -160,6 +174,27 @@ class Bounds {
                "that produces it");
   }
 
+  // Once per mapping, not per use of an alias of it; before its values are walked, so the
+  // first duplicate in the file is the one reported, at its second occurrence.
+  void reject_duplicate_keys(const YAML::Node& map) const {
+    std::vector<std::pair<std::string_view, YAML::Mark>> keys;  // in file order
+    for (const auto& kv : map)
+      if (kv.first.IsScalar()) keys.emplace_back(kv.first.Scalar(), kv.first.Mark());
+    if (keys.size() < 2) return;
+    std::vector<std::size_t> order(keys.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a].first < keys[b].first; });
+    std::size_t second = keys.size(), first = 0;  // the earliest second occurrence, and its first
+    for (std::size_t i = 1; i < order.size(); ++i)
+      if (keys[order[i]].first == keys[order[i - 1]].first && order[i] < second &&
+          (i < 2 || keys[order[i - 2]].first != keys[order[i]].first))
+        second = order[i], first = order[i - 1];
+    if (second == keys.size()) return;
+    throw ValidationError(location(file_, keys[second].second),
+                          "duplicate key '" + std::string(keys[second].first) + "' (first given at line " +
+                              std::to_string(keys[first].second.line + 1) + "); remove one of them");
+  }
+
   std::string_view text_;
   const std::string& file_;
   std::unordered_map<const void*, Extent> seen_;
@@ -167,7 +202,7 @@ class Bounds {
 
 }  // namespace
 
-YAML::Node load_bounded(std::string_view text, const std::string& file) {
+Document load_bounded(std::string_view text, const std::string& file) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -179,8 +214,10 @@ YAML::Node load_bounded(std::string_view text, const std::string& file) {
   } catch (const YAML::Exception& e) {
     throw ValidationError(location(file, e.mark), "invalid YAML: " + e.msg);
   }
-  Bounds(text, file).visit(root, 1);
-  return root;
+  Bounds bounds(text, file);
+  bounds.visit(root, 1);
+  bounds.document_.root = root;
+  return std::move(bounds.document_);
 }
 
 }  // namespace roachrun::yaml
