@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/command.hpp"
+#include "support/hostile_yaml.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 
@@ -23,12 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string repeat(const std::string& s, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += s;
-  return out;
-}
-
 // Steps that would leave a table, a role and a database behind if they ran.
 const std::string kHarmful =
     "scenario: hostile\n"
@@ -37,16 +32,6 @@ const std::string kHarmful =
     "  - sql.exec: CREATE ROLE hostile_user\n"
     "  - sql.exec: CREATE DATABASE hostile_db\n";
 const std::string kHarmfulSteps = kHarmful.substr(kHarmful.find("  - "));
-
-// 9 levels of 9 aliases ("billion laughs"), each line under `indent`.
-std::string alias_bomb(const std::string& indent) {
-  std::string s = indent + "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
-  for (char c = 'b'; c <= 'i'; ++c) {
-    const std::string prev(1, static_cast<char>(c - 1));
-    s += indent + c + ": &" + c + " [" + repeat("*" + prev + ", ", 8) + "*" + prev + "]\n";
-  }
-  return s;
-}
 
 // Roles, databases and the tables of defaultdb, as one string to compare.
 std::string catalog() {

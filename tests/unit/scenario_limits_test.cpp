@@ -14,31 +14,17 @@
 #include "engine/scenario_limits.hpp"
 #include "engine/scenario_loader.hpp"
 #include "engine/scenario_text.hpp"
+#include "support/hostile_yaml.hpp"
 #include "support/temp_dir.hpp"
 
 namespace roachrun {
 namespace {
 
 namespace fs = std::filesystem;
+using test::alias_bomb;
+using test::repeat;
 
 const EnvLookup kNoEnv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-
-std::string repeat(const std::string& s, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += s;
-  return out;
-}
-
-// 9 levels of 9 aliases of the level below: 9^9 scalars written out ("billion laughs"), under
-// `indent` spaces, the first anchor on line `first_line`.
-std::string alias_bomb(const std::string& indent) {
-  std::string s = indent + "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
-  for (char c = 'b'; c <= 'i'; ++c) {
-    const std::string prev(1, static_cast<char>(c - 1));
-    s += indent + c + ": &" + c + " [" + repeat("*" + prev + ", ", 8) + "*" + prev + "]\n";
-  }
-  return s;
-}
 
 // The ValidationError loading `text` throws, checked to be at `where` with every one of
 // `words`, within 2 seconds (the bound; most take milliseconds).
