@@ -117,6 +117,14 @@ std::vector<Hostile> hostile_inputs() {
   };
 }
 
+// CPU seconds of the children collected so far: what roachrun itself costs (wall time on a
+// shared 2-core machine says as much about the neighbours).
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 void PrintTo(const Hostile& h, std::ostream* os) { *os << h.name; }
 
 class HostileInput : public ::testing::TestWithParam<Hostile> {};
@@ -131,16 +139,22 @@ TEST_P(HostileInput, ExitsTwoAtOnceNamingThePlaceAndChangesNothing) {
     std::vector<std::string> args{command, path};
     if (command == "run") args.insert(args.end(), {"--target", TestServer::get().url()});
     args.insert(args.end(), h.extra_args.begin(), h.extra_args.end());
+    const double cpu_before = children_cpu_seconds();
     const auto start = Clock::now();
     const CommandResult r = roachrun(args);
     const auto elapsed = Clock::now() - start;
+    const double cpu = children_cpu_seconds() - cpu_before;
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(path + h.where + ": "), std::string::npos) << r.err;
     for (const auto& w : h.words) EXPECT_NE(r.err.find(w), std::string::npos) << "no '" << w << "' in:\n" << r.err;
     EXPECT_EQ(r.out, "");
-    EXPECT_LT(elapsed, std::chrono::seconds(2));
+    // Most take 20 ms; 100,001 steps about 1 s, nearly all of it yaml-cpp's parse, which on this
+    // shared 2-core machine can take twice as long in wall time while other builds run.
+    EXPECT_LT(cpu, 2.0);
+    EXPECT_LT(elapsed, std::chrono::seconds(5));
     std::cout << h.name << ", " << command << ": "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+              << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms, " << cpu
+              << " s CPU\n";
   }
   EXPECT_EQ(catalog(), before) << "a step ran";
 }
@@ -160,13 +174,6 @@ TEST(HostileInputAccepted, AUtf8ByteOrderMarkRuns) {
   EXPECT_EQ(r.out, "['bom']\n");
 }
 
-// CPU seconds of the children collected so far (wall time on a shared 2-core machine says more
-// about the neighbours than about roachrun).
-double children_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_CHILDREN, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 // What the limits must leave alone: the largest scenarios the issue names still validate. They
 // take 1.2-1.5 s of CPU on an idle 2-core machine (yaml-cpp's parse is most of it) and up to 2.1 s

@@ -318,7 +318,7 @@ TEST_F(ScenarioLoader, VariablesThatGrowExponentiallyStopAtTheValueLimit) {
     text += "\n";
   }
   text += "steps:\n  - fixture.nothing:\n";
-  expect_error(text, "t.yaml:8:7", {"longer than 1048576 bytes", "limits::kMaxValueBytes"});
+  expect_error(text, "t.yaml:8:7", {"more than 1048576 bytes longer than it is written", "limits::kMaxValueBytes"});
 }
 
 TEST_F(ScenarioLoader, UndefinedVariableInPlainScalarPointsAtTheReference) {

@@ -223,6 +223,8 @@ int cli_main(int argc, char** argv) {
   app.add_option("--plugin-dir", options.plugin_dirs, "load plugins from this directory first (repeatable)");
 
   auto* run = app.add_subcommand("run", "run scenario files, in order");
+  // No CLI::ExistingFile: the loader says what is wrong with a path (a symlink loop, a FIFO, a
+  // directory), where CLI11 would say "File does not exist".
   run->add_option("files", options.files, "scenario files")->required();
   run->add_option("--target", options.target,
                   "'local', 'local:N' (N nodes: a pg_auto_failover formation) or a URL; overrides the scenarios' target:");

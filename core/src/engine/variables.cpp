@@ -110,10 +110,10 @@ std::string substitute(std::string_view text, const VarTable& vars, const Source
       if (it == vars.end()) undefined_variable(ref, names_of(vars), at);
       out += it->second;
     }
-    if (out.size() > limits::kMaxValueBytes)
-      throw ValidationError(where, "this value is longer than " + std::to_string(limits::kMaxValueBytes) +
-                                       " bytes once its variables are substituted (limits::kMaxValueBytes): a "
-                                       "variable built from others that repeat each other? Shorten them");
+    if (out.size() > text.size() + limits::kMaxValueBytes)
+      throw ValidationError(where, "variables make this value more than " + std::to_string(limits::kMaxValueBytes) +
+                                       " bytes longer than it is written (limits::kMaxValueBytes): a variable "
+                                       "built from others that repeat each other? Shorten them");
     i = close;
   }
   return out;

@@ -25,7 +25,7 @@ std::optional<std::string> process_env(const std::string& name);
 
 // Returns `text` with every reference replaced. Throws ValidationError at `where` (advanced to
 // the reference's column when the scalar is on one line) for an undefined variable or a
-// malformed reference, and for a result longer than limits::kMaxValueBytes.
+// malformed reference, and when the references add more than limits::kMaxValueBytes to `text`.
 std::string substitute(std::string_view text, const VarTable& vars, const SourceLocation& where,
                        const EnvLookup& env = process_env);
 
