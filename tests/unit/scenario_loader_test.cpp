@@ -236,12 +236,25 @@ TEST_F(ScenarioLoader, MissingFile) {
 
 // --- variables and overrides --------------------------------------------------------------------
 
-TEST_F(ScenarioLoader, OverridesWinOverVarsAndDefineNewOnes) {
-  Scenario s = load(lines({"scenario: ${who} at ${region}", "vars:", "  who: file-user", "  keep: file",
+TEST_F(ScenarioLoader, OverridesWinOverVars) {
+  Scenario s = load(lines({"scenario: ${who} at ${region}", "vars:", "  who: file-user", "  keep: file", "  region: us",
                            "steps:", "  - fixture.nothing:"}),
                     {{"who", "cli-user"}, {"region", "eu"}});
   EXPECT_EQ(s.vars, (VarTable{{"who", "cli-user"}, {"keep", "file"}, {"region", "eu"}}));
   EXPECT_EQ(s.name, "cli-user at eu");
+}
+
+// --set amout=250 for `amount` would otherwise run the tutorial with the default amount.
+TEST_F(ScenarioLoader, OverrideOfAnUndeclaredVariableIsAnErrorWithDidYouMean) {
+  expect_error(lines({"scenario: x", "vars:", "  amount: 100", "  from: 1", "steps:", "  - fixture.nothing:"}),
+               "t.yaml:3:3", {"--set amout=250", "declares no variable 'amout'", "(did you mean 'amount'?)",
+                              "it declares: amount, from"},
+               {{"amout", "250"}});
+}
+
+TEST_F(ScenarioLoader, OverrideWithoutAnyVarsSaysTheScenarioDeclaresNone) {
+  expect_error(lines({"scenario: x", "steps:", "  - fixture.nothing:"}), "t.yaml:1:1",
+               {"--set who=me", "declares no variables (it has no vars:)"}, {{"who", "me"}});
 }
 
 TEST_F(ScenarioLoader, OverrideWinsEvenOverAValueThatWouldNotResolve) {
@@ -252,11 +265,11 @@ TEST_F(ScenarioLoader, OverrideWinsEvenOverAValueThatWouldNotResolve) {
   EXPECT_EQ(s.vars.at("shape"), "flat");
 }
 
-TEST_F(ScenarioLoader, LaterVarsSeeOverriddenValues) {
-  // --set host=cli: a variable built from ${host} must use the overridden value, and one built
-  // from a variable given only with --set must resolve too.
-  Scenario s = load(lines({"scenario: x", "vars:", "  host: file-host", "  url: postgresql://${host}/${db}", "steps:",
-                           "  - fixture.nothing:"}),
+TEST_F(ScenarioLoader, VarsBuiltFromOthersSeeOverriddenValues) {
+  // --set host=cli: a variable built from ${host} must use the overridden value, wherever the
+  // variables are declared.
+  Scenario s = load(lines({"scenario: x", "vars:", "  url: postgresql://${host}/${db}", "  host: file-host", "  db: x",
+                           "steps:", "  - fixture.nothing:"}),
                     {{"host", "cli-host"}, {"db", "bank"}});
   EXPECT_EQ(s.vars.at("url"), "postgresql://cli-host/bank");
 }
@@ -271,9 +284,41 @@ TEST_F(ScenarioLoader, VarsMayReferenceEarlierVarsAndTheEnvironment) {
   EXPECT_EQ(s.vars.at("e"), "$HOME");
 }
 
-TEST_F(ScenarioLoader, VarReferencingALaterVarIsUndefined) {
-  expect_error(lines({"scenario: x", "vars:", "  a: ${b}", "  b: two", "steps:", "  - fixture.nothing:"}), "t.yaml:3:6",
-               {"undefined variable 'b'"});
+TEST_F(ScenarioLoader, VarsMayReferToLaterVars) {
+  Scenario s = load(lines({"scenario: x", "vars:", "  c: ${b}-three", "  a: one", "  b: ${a}-two", "steps:",
+                           "  - fixture.nothing:"}));
+  EXPECT_EQ(s.vars.at("c"), "one-two-three");
+}
+
+TEST_F(ScenarioLoader, VarsReferringToEachOtherInACycleNameTheCycle) {
+  expect_error(lines({"scenario: x", "vars:", "  a: ${b}", "  b: x${c}", "  c: ${a}", "steps:", "  - fixture.nothing:"}),
+               "t.yaml:3:6", {"variables refer to each other in a cycle: a -> b -> c -> a"});
+  expect_error(lines({"scenario: x", "vars:", "  me: \"${me}\"", "steps:", "  - fixture.nothing:"}), "t.yaml:3:8",
+               {"cycle: me -> me"});
+}
+
+TEST_F(ScenarioLoader, OverrideBreaksACycle) {
+  Scenario s = load(lines({"scenario: x", "vars:", "  a: ${b}", "  b: ${a}", "steps:", "  - fixture.nothing:"}),
+                    {{"b", "given"}});
+  EXPECT_EQ(s.vars.at("a"), "given");
+}
+
+TEST_F(ScenarioLoader, AChainOfThousandsOfVariablesResolves) {
+  std::string text = "scenario: x\nvars:\n  v0: start\n";
+  for (int i = 1; i <= 20000; ++i) text += "  v" + std::to_string(i) + ": ${v" + std::to_string(i - 1) + "}\n";
+  text += "steps:\n  - fixture.nothing:\n";
+  EXPECT_EQ(load(text).vars.at("v20000"), "start");
+}
+
+TEST_F(ScenarioLoader, VariablesThatGrowExponentiallyStopAtTheValueLimit) {
+  std::string text = "scenario: x\nvars:\n  v0: " + std::string(100, 'x') + "\n";
+  for (int i = 1; i <= 9; ++i) {
+    text += "  v" + std::to_string(i) + ": ";
+    for (int k = 0; k < 9; ++k) text += "${v" + std::to_string(i - 1) + "}";
+    text += "\n";
+  }
+  text += "steps:\n  - fixture.nothing:\n";
+  expect_error(text, "t.yaml:8:7", {"more than 1048576 bytes longer than it is written", "limits::kMaxValueBytes"});
 }
 
 TEST_F(ScenarioLoader, UndefinedVariableInPlainScalarPointsAtTheReference) {

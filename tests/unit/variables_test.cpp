@@ -192,6 +192,60 @@ TEST(HasReference, DetectsDollar) {
   EXPECT_FALSE(has_reference(""));
 }
 
+// --- resolve_variables: definitions in any order --------------------------------------------------
+
+VarDefinition def(const std::string& name, const std::string& text, int line, bool literal = false) {
+  return {name, text, SourceLocation{"vars.yaml", line, 6}, literal};
+}
+
+TEST_F(Variables, ResolvesInAnyOrderWithTheEnvironment) {
+  env.values["REGION"] = "eu";
+  const VarTable got = resolve_variables(
+      {def("url", "postgresql://${host}/${db}?r=${env:REGION}", 3), def("host", "${name}.example", 4),
+       def("name", "db", 5), def("db", "bank", 6), def("price", "$${host}", 7)},
+      env.lookup());
+  EXPECT_EQ(got, (VarTable{{"url", "postgresql://db.example/bank?r=eu"},
+                           {"host", "db.example"},
+                           {"name", "db"},
+                           {"db", "bank"},
+                           {"price", "${host}"}}));
+}
+
+TEST_F(Variables, ALiteralIsNotSubstituted) {
+  EXPECT_EQ(resolve_variables({def("a", "${b}", 3, true), def("b", "${a}", 4)}, env.lookup()),
+            (VarTable{{"a", "${b}"}, {"b", "${b}"}}));
+}
+
+TEST_F(Variables, ACycleIsNamedAtItsFirstVariable) {
+  try {
+    resolve_variables({def("x", "1", 3), def("a", "${b}", 4), def("b", "-${c}", 5), def("c", "${a}", 6)}, env.lookup());
+    FAIL() << "resolved a cycle";
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.where().str(), "vars.yaml:4:6");
+    EXPECT_TRUE(contains(e.message(), "variables refer to each other in a cycle: a -> b -> c -> a")) << e.what();
+  }
+}
+
+TEST_F(Variables, AnUndefinedReferenceListsEveryDeclaredName) {
+  try {
+    resolve_variables({def("amount", "${amout}", 3), def("zeta", "z", 4)}, env.lookup());
+    FAIL() << "resolved an undefined reference";
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.where().str(), "vars.yaml:3:6");
+    EXPECT_TRUE(contains(e.message(), "undefined variable 'amout' (did you mean 'amount'?); defined: amount, zeta"))
+        << e.what();
+  }
+}
+
+TEST_F(Variables, AValueOverTheLengthLimitIsAnError) {
+  const VarTable big{{"big", std::string(600 * 1024, 'x')}};
+  EXPECT_EQ(substitute("${big}", big, kAt, env.lookup()).size(), 600u * 1024);
+  EXPECT_TRUE(contains(substitute_error("${big}${big}", big, kAt, env.lookup()).message(), "more than 1048576 bytes longer than it is written"));
+  // What the value says itself is not the variables' doing (a long SQL text, say).
+  const std::string long_text(2 << 20, 'x');
+  EXPECT_EQ(substitute(long_text + "${host}", vars, kAt, env.lookup()).size(), long_text.size() + 10);
+}
+
 TEST(ProcessEnv, ReadsTheRealEnvironment) {
   ASSERT_EQ(setenv("ROACHRUN_VARIABLES_TEST", "from-env", 1), 0);
   EXPECT_EQ(process_env("ROACHRUN_VARIABLES_TEST"), "from-env");

@@ -223,7 +223,9 @@ int cli_main(int argc, char** argv) {
   app.add_option("--plugin-dir", options.plugin_dirs, "load plugins from this directory first (repeatable)");
 
   auto* run = app.add_subcommand("run", "run scenario files, in order");
-  run->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
+  // No CLI::ExistingFile: the loader says what is wrong with a path (a symlink loop, a FIFO, a
+  // directory), where CLI11 would say "File does not exist".
+  run->add_option("files", options.files, "scenario files")->required();
   run->add_option("--target", options.target,
                   "'local', 'local:N' (N nodes: a pg_auto_failover formation) or a URL; overrides the scenarios' target:");
   run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
@@ -237,7 +239,7 @@ int cli_main(int argc, char** argv) {
                 "validate and print the steps as they would run; touch no database");
 
   auto* validate = app.add_subcommand("validate", "check scenario files fully without touching a database");
-  validate->add_option("files", options.files, "scenario files")->required()->check(CLI::ExistingFile);
+  validate->add_option("files", options.files, "scenario files")->required();
   validate->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
 
   app.add_subcommand("plugins", "list plugins, their step types and parameters");

@@ -1,14 +1,14 @@
 #include "engine/scenario_loader.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
 #include <regex>
-#include <sstream>
 
 #include "engine/retry_config.hpp"
+#include "engine/scenario_file.hpp"
+#include "engine/scenario_limits.hpp"
+#include "engine/scenario_text.hpp"
+#include "engine/yaml_bounds.hpp"
 #include "engine/yaml_util.hpp"
 
 namespace roachrun {
@@ -51,15 +51,16 @@ class Loader {
   Loader(std::string file, const VarTable& overrides, const EnvLookup& env)
       : file_(std::move(file)), overrides_(overrides), env_(env) {}
 
-  Scenario load(const YAML::Node& root) {
+  Scenario load(yaml::Document document) {
+    const YAML::Node& root = document.root;
+    null_values_ = std::move(document.empty_values);
     scenario_.file = file_;
     if (!root.IsMap())
       fail(root, "a scenario must be a mapping with at least 'scenario:' and 'steps:', got " + yaml::describe(root));
-    yaml::reject_duplicate_keys(file_, root);
-    index_null_values(root);
+    if (const YAML::Node steps = root["steps"]) check_step_count(steps);
     for (const auto& kv : root) check_known(kv.first, kTopLevelKeys, "at the top level of the scenario");
 
-    load_vars(root["vars"]);
+    load_vars(root);
     scenario_.name = required_string(root, "scenario", "the scenario's name");
     if (root["description"]) scenario_.description = string_of(root["description"], "description");
     if (root["target"]) load_target(root["target"]);
@@ -84,15 +85,12 @@ class Loader {
     return yaml::location(file_, node);
   }
 
-  void index_null_values(const YAML::Node& node) {
-    if (node.IsMap()) {
-      for (const auto& kv : node) {
-        if (kv.second.IsNull() && kv.second.Mark().line != kv.first.Mark().line) null_values_.emplace_back(kv.second, kv.first.Mark());
-        index_null_values(kv.second);
-      }
-    } else if (node.IsSequence()) {
-      for (const auto& item : node) index_null_values(item);
-    }
+  // Before anything walks the steps, so a file of too many fails at once.
+  void check_step_count(const YAML::Node& steps) const {
+    if (steps.IsSequence() && steps.size() > limits::kMaxSteps)
+      fail(steps, "more than " + std::to_string(limits::kMaxSteps) + " steps (" + std::to_string(steps.size()) +
+                      "; limits::kMaxSteps): split the scenario into several files, or let one step do the "
+                      "repetition (bank.workload runs transfers by the thousand)");
   }
 
   void check_known(const YAML::Node& key, const std::vector<std::string>& known, const std::string& where) const {
@@ -122,24 +120,43 @@ class Loader {
     fail(node, what + " must be true or false, got '" + s + "'");
   }
 
-  void load_vars(const YAML::Node& node) {
+  // Variables may refer to each other in any order; --set replaces a declared one's value (even
+  // one that would not resolve) and may not name an undeclared one: a misspelt --set would
+  // otherwise run the scenario with the default.
+  void load_vars(const YAML::Node& root) {
+    const YAML::Node node = root["vars"];
+    std::vector<VarDefinition> definitions;
     if (node) {
       if (!node.IsMap()) fail(node, "vars must be a mapping of names to values, got " + yaml::describe(node));
-      // --set values first, so later variables built from them see the overridden value.
-      for (const auto& [k, v] : overrides_) scenario_.vars[k] = v;
       static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
       for (const auto& kv : node) {
         const std::string name = kv.first.Scalar();
         if (!std::regex_match(name, name_re))
           fail(kv.first, "variable name '" + name + "' must be letters, digits and _, not starting with a digit");
-        if (overrides_.count(name)) continue;  // --set wins, even over a value that would not resolve
+        if (auto it = overrides_.find(name); it != overrides_.end()) {
+          definitions.push_back({name, it->second, yaml::location(file_, kv.second), true});
+          continue;
+        }
         if (!kv.second.IsScalar() && !kv.second.IsNull())
           fail(kv.second, "variable '" + name + "' must be a scalar, got " + yaml::describe(kv.second));
-        // Earlier variables and the environment may be referenced.
-        scenario_.vars[name] = kv.second.IsNull() ? "" : string_of(kv.second, "variable '" + name + "'");
+        if (kv.second.IsNull())
+          definitions.push_back({name, "", yaml::location(file_, kv.second), true});
+        else
+          definitions.push_back({name, kv.second.Scalar(), yaml::text_location(file_, kv.second)});
       }
     }
-    for (const auto& [k, v] : overrides_) scenario_.vars[k] = v;
+    std::vector<std::string> declared;
+    for (const auto& d : definitions) declared.push_back(d.name);
+    for (const auto& [name, value] : overrides_) {
+      if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+      const std::string set = "--set " + name + "=" + value + ": ";
+      if (declared.empty())
+        fail(node ? node : root, set + "the scenario declares no variables (it has no vars:), so there is no '" +
+                                     name + "' to set");
+      fail(node, set + "the scenario declares no variable '" + name + "'" + yaml::suggestion_suffix(name, declared) +
+                     "; it declares: " + list_of(declared));
+    }
+    scenario_.vars = resolve_variables(definitions, env_);
   }
 
   void load_target(const YAML::Node& node) {
@@ -304,21 +321,16 @@ TargetDef with_target_option(TargetDef def, const std::string& option) {
 
 Scenario load_scenario_text(const std::string& text, const std::string& file, const VarTable& overrides,
                             const EnvLookup& env) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ValidationError(yaml::location(file, e.mark), "invalid YAML: " + e.msg);
-  }
-  return Loader(file, overrides, env).load(root);
+  if (text.size() > limits::kMaxFileBytes)
+    throw ValidationError(SourceLocation{file, 0, 0}, "the scenario has " + std::to_string(text.size()) +
+                                                          " bytes, more than the " +
+                                                          std::to_string(limits::kMaxFileBytes >> 20) +
+                                                          " MiB a scenario may have (limits::kMaxFileBytes); split it");
+  return Loader(file, overrides, env).load(yaml::load_bounded(checked_scenario_text(text, file), file));
 }
 
 Scenario load_scenario_file(const std::string& path, const VarTable& overrides, const EnvLookup& env) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ValidationError(SourceLocation{path, 0, 0}, "cannot read the scenario file: " + std::string(std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_scenario_text(text.str(), path, overrides, env);
+  return load_scenario_text(read_scenario_file(path), path, overrides, env);
 }
 
 }  // namespace roachrun

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "roachrun/error.hpp"
 
@@ -24,9 +25,24 @@ std::optional<std::string> process_env(const std::string& name);
 
 // Returns `text` with every reference replaced. Throws ValidationError at `where` (advanced to
 // the reference's column when the scalar is on one line) for an undefined variable or a
-// malformed reference.
+// malformed reference, and when the references add more than limits::kMaxValueBytes to `text`.
 std::string substitute(std::string_view text, const VarTable& vars, const SourceLocation& where,
                        const EnvLookup& env = process_env);
+
+// One variable of a scenario's vars: as written: `text` is substituted (it may refer to other
+// variables, in any order) unless `literal` (a --set value, used as given). `where` is where
+// `text` starts, for messages.
+struct VarDefinition {
+  std::string name;
+  std::string text;
+  SourceLocation where;
+  bool literal = false;
+};
+
+// The variables' values, each after the ones it refers to. Throws ValidationError for a
+// reference to no variable (as substitute() does) and, at the first variable of it, for a cycle
+// ("variables refer to each other in a cycle: a -> b -> a").
+VarTable resolve_variables(const std::vector<VarDefinition>& definitions, const EnvLookup& env = process_env);
 
 // True if `text` contains a reference (so its YAML type says nothing about its final type).
 bool has_reference(std::string_view text);

@@ -1,7 +1,6 @@
 #include "engine/yaml_util.hpp"
 
 #include <algorithm>
-#include <map>
 
 namespace roachrun::yaml {
 
@@ -32,24 +31,6 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Undefined: return "nothing";
   }
   return "?";
-}
-
-void reject_duplicate_keys(const std::string& file, const YAML::Node& node) {
-  if (node.IsMap()) {
-    std::map<std::string, int> seen;  // key -> 1-based line of its first occurrence
-    for (const auto& kv : node) {
-      if (kv.first.IsScalar()) {
-        auto [it, inserted] = seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
-        if (!inserted)
-          throw ValidationError(location(file, kv.first), "duplicate key '" + kv.first.Scalar() +
-                                                              "' (first given at line " + std::to_string(it->second) +
-                                                              "); remove one of them");
-      }
-      reject_duplicate_keys(file, kv.second);
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) reject_duplicate_keys(file, item);
-  }
 }
 
 bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }

@@ -1,6 +1,6 @@
 // Small helpers over yaml-cpp 0.7 that every part of the scenario loader needs: 1-based source
-// locations, rejecting duplicate keys (yaml-cpp keeps the first silently), strict scalars, and
-// "did you mean" suggestions.
+// locations, strict scalars, and "did you mean" suggestions. (Duplicate keys are rejected by the
+// one walk over the whole document, in yaml_bounds.hpp.)
 #pragma once
 
 #include <string>
@@ -23,9 +23,6 @@ SourceLocation text_location(const std::string& file, const YAML::Node& scalar);
 
 // "a mapping", "a list", "a scalar", "nothing".
 std::string describe(const YAML::Node& node);
-
-// Throws ValidationError at the second occurrence of any duplicate mapping key in the document.
-void reject_duplicate_keys(const std::string& file, const YAML::Node& node);
 
 // A plain (unquoted) scalar that YAML would read as null: "", "~", "null".
 bool is_null_scalar(const YAML::Node& node);
