@@ -8,7 +8,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -49,6 +51,21 @@ inline pid_t marker_pid(const std::filesystem::path& marker) {
 
 // Whether no process `pid` is left (not even a zombie: it was collected).
 inline bool process_gone(pid_t pid) { return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH; }
+
+// Whether `pid` has ended, within `limit`: gone, or a zombie (the child of a process that died
+// before it, left for init to collect).
+inline bool process_ends(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (process_gone(pid)) return true;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t paren = text.rfind(')');  // the state follows the command name in parentheses
+    if (paren != std::string::npos && text.compare(paren, 4, ") Z ") == 0) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 // Time since `start`, for "finishes under 2 s".
 inline std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
