@@ -35,6 +35,7 @@ inline std::vector<MisbehavingFixture> misbehaving_fixtures() {
   const std::string limit = fmt::format("{:.1f} s", plugin_scan_timeout().count() / 1000.0);
   return {{"init_exit", "its initializer called exit(7) while being examined"},
           {"init_abort", "its initializer aborted (SIGABRT) while being examined; it printed: \"init_abort: cannot go on\""},
+          {"init_throw", "its initializer threw: fixture initializer failure"},
           {"init_segfault", "its initializer crashed (SIGSEGV) while being examined"},
           {"init_hang", "did not finish loading within " + limit +
                             " while being examined (ROACHRUN_PLUGIN_SCAN_TIMEOUT sets the limit)"},

@@ -120,6 +120,13 @@ OpenedPlugin open_plugin(const std::filesystem::path& path, const std::function<
     library->lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::system_error& e) {
     return refuse(std::string("failed to load: ") + e.what(), false);
+  } catch (const std::exception& e) {
+    // A static constructor threw, and the exception came out of dlopen, whose state is then
+    // anyone's guess: only a scanner process ever gets here (roachrun loads a library only once
+    // it was examined ok).
+    return refuse(std::string("its initializer threw: ") + e.what());
+  } catch (...) {
+    return refuse("its initializer threw an unknown exception");
   }
   opened.library = library;
   if (std::string why = check_stamp(&library->lib.get_alias<const AbiStamp>("roachrun_plugin_abi")); !why.empty())
