@@ -1,6 +1,6 @@
-// The child processes of the local targets (initdb, postgres, pg_autoctl): started in their own
-// process group as an unprivileged user when roachrun is root, collected without blocking, and
-// all of them under one lock shared with the second Ctrl-C.
+// The child processes of the local targets (initdb, postgres, pg_autoctl) and the plugin scanner:
+// started in their own process group (the servers as an unprivileged user when roachrun is root),
+// collected without blocking, and all of them under one lock shared with the second Ctrl-C.
 //
 // The second Ctrl-C runs abandon_all() (LocalServer's, LocalFormation's) on the signal thread
 // while the main thread may be anywhere in start() or stop(). What the two share -- directories,

@@ -81,6 +81,12 @@ std::string check_stamp(const void* raw) {
   return {};
 }
 
+// Whether `name` is a valid plugin or step type name.
+bool valid_plugin_name(const std::string& name) {
+  static const std::regex kPluginName("[a-z][a-z0-9_]*");
+  return std::regex_match(name, kPluginName);
+}
+
 // Why what the factory described is not a usable plugin, or "".
 std::string check_description(const PluginInfo& info) {
   if (!valid_plugin_name(info.name))
@@ -96,11 +102,6 @@ std::string check_description(const PluginInfo& info) {
 }
 
 }  // namespace
-
-bool valid_plugin_name(const std::string& name) {
-  static const std::regex kPluginName("[a-z][a-z0-9_]*");
-  return std::regex_match(name, kPluginName);
-}
 
 OpenedPlugin open_plugin(const std::filesystem::path& path, const std::function<void(OpenPhase)>& on_phase) {
   OpenedPlugin opened;

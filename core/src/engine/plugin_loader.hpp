@@ -44,7 +44,4 @@ enum class OpenPhase {
 // is called just before each phase: the scanner says where it is before plugin code runs.
 OpenedPlugin open_plugin(const std::filesystem::path& path, const std::function<void(OpenPhase)>& on_phase = {});
 
-// Whether `name` is a valid plugin or step type name: [a-z][a-z0-9_]*.
-bool valid_plugin_name(const std::string& name);
-
 }  // namespace roachrun
