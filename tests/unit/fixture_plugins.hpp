@@ -39,7 +39,8 @@ inline std::vector<MisbehavingFixture> misbehaving_fixtures() {
           {"init_segfault", "its initializer crashed (SIGSEGV) while being examined"},
           {"init_hang", "did not finish loading within " + limit +
                             " while being examined (ROACHRUN_PLUGIN_SCAN_TIMEOUT sets the limit)"},
-          {"factory_exit", "its factory called exit(3) while being examined"}};
+          {"factory_exit", "its factory called exit(3) while being examined"},
+          {"fini_abort", "it aborted (SIGABRT) while being unloaded (in its static destructors)"}};
 }
 
 // The pid a misbehaving fixture wrote to its marker file (ROACHRUN_FIXTURE_MARKER), or -1.
