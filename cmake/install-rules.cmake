@@ -1,12 +1,14 @@
 # What `cmake --install` puts where. The layout is fixed relative to the prefix, because the
-# executable finds its bundled plugins relative to itself (bin/../lib/roachrun/plugins) and the
-# rpaths are $ORIGIN-relative: "lib" is literal (not CMAKE_INSTALL_LIBDIR, which is
+# executable finds its bundled plugins and its plugin scanner relative to itself
+# (bin/../lib/roachrun/plugins, bin/../libexec/roachrun) and the rpaths are $ORIGIN-relative: "lib" is literal (not CMAKE_INSTALL_LIBDIR, which is
 # lib/x86_64-linux-gnu under /usr on Debian), so any prefix works, also after a move.
 include(CMakePackageConfigHelpers)
 
 set(ROACHRUN_INSTALL_CMAKEDIR lib/cmake/roachrun)
 
 install(TARGETS roachrun RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Found relative to bin/roachrun (bin/../libexec/roachrun): "libexec" is literal, as "lib" is.
+install(TARGETS roachrun-plugin-scanner RUNTIME DESTINATION libexec/roachrun)
 
 set_target_properties(roachrun_sdk PROPERTIES EXPORT_NAME sdk)
 install(TARGETS roachrun_sdk EXPORT roachrun-targets

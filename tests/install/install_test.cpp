@@ -1,9 +1,9 @@
 // The installed roachrun, as someone who never cloned it uses it: `cmake --install` into a
 // temporary prefix, examples/plugin-hello built against that prefix with find_package(roachrun),
-// its scenario run by the installed executable from another directory, also after stripping the
-// plugin as distributions do, the prefix moved and still working, find_package(roachrun X.Y)
-// accepting exactly the compatible SDK versions, and a plugin of another SDK major refused with
-// both versions and its path.
+// its scenario run by the installed executable from another directory (its plugins examined by
+// the installed scanner), also after stripping the plugin as distributions do, the prefix moved
+// and still working, find_package(roachrun X.Y) accepting exactly the compatible SDK versions,
+// and a plugin of another SDK major refused with both versions and its path.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -64,7 +64,7 @@ fs::path Install::prefix_;
 fs::path Install::hello_build_;
 
 TEST_F(Install, LayoutOfThePrefix) {
-  for (const char* file : {"bin/roachrun", "lib/libroachrun_sdk.so", "lib/roachrun/plugins/libroachrun_sql.so",
+  for (const char* file : {"bin/roachrun", "libexec/roachrun/roachrun-plugin-scanner", "lib/libroachrun_sdk.so", "lib/roachrun/plugins/libroachrun_sql.so",
                            "lib/roachrun/plugins/libroachrun_admin.so", "lib/roachrun/plugins/libroachrun_bank.so",
                            "lib/roachrun/plugins/libroachrun_certs.so", "lib/roachrun/plugins/libroachrun_nodes.so",
                            "include/roachrun/roachrun.hpp", "include/roachrun/plugin.hpp",
@@ -101,6 +101,23 @@ TEST_F(Install, HelloPluginBuiltAgainstTheInstalledSdkRuns) {
             std::string::npos)
       << "the installed roachrun loads the installed plugins, not the build tree's\n"
       << plugins.out;
+}
+
+// The installed roachrun examines plugins with the installed scanner, beside it, not the build
+// tree's: with a cache of its own, the first run examines them, the second runs no scanner.
+TEST_F(Install, InstalledRoachrunExaminesPluginsWithItsOwnScanner) {
+  TempDir cache;
+  auto env = kEnv;
+  env["XDG_CACHE_HOME"] = cache.path().string();
+  const std::string scanner = (prefix_ / "libexec/roachrun/roachrun-plugin-scanner").string();
+  auto first = run_program((prefix_ / "bin/roachrun").string(), {"--log-level", "debug", "plugins"}, env, "/");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.err.find("examining 5 plugin libraries out of process with " + scanner + ":"), std::string::npos)
+      << first.err;
+  auto second = run_program((prefix_ / "bin/roachrun").string(), {"--log-level", "debug", "plugins"}, env, "/");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.err.find("examining"), std::string::npos) << second.err;
+  EXPECT_EQ(second.out, first.out);
 }
 
 // Distributions strip what they package (dh_strip: --strip-unneeded); `strip` alone strips all.

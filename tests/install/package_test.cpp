@@ -38,7 +38,8 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
   auto extract = run_program("/usr/bin/dpkg-deb", {"-x", deb.string(), root.string()});
   ASSERT_EQ(extract.exit_code, 0) << extract.err;
   const std::string sdk_library = "usr/lib/libroachrun_sdk.so." + std::to_string(kSdkVersionMajor);
-  for (const std::string& file : {std::string("usr/bin/roachrun"), sdk_library,
+  for (const std::string& file : {std::string("usr/bin/roachrun"), std::string("usr/libexec/roachrun/roachrun-plugin-scanner"),
+                                  sdk_library,
                                   std::string("usr/lib/roachrun/plugins/libroachrun_bank.so"),
                                   std::string("usr/include/roachrun/roachrun.hpp"),
                                   std::string("usr/lib/cmake/roachrun/roachrun-config.cmake"),

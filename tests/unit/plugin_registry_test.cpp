@@ -1,12 +1,16 @@
-// engine/plugin_registry.hpp: finding, refusing and keeping plugin libraries, with the fixture
-// plugins of tests/fixtures/plugins/.
+// engine/plugin_registry.hpp: finding, examining, refusing and keeping plugin libraries, with
+// the fixture plugins of tests/fixtures/plugins/ (also ones that exit, abort, crash, throw or
+// hang while loaded), each caching test with a cache of its own.
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,12 +21,14 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/plugin_cache.hpp"
 #include "engine/plugin_registry.hpp"
 #include "fixture_plugins.hpp"
 #include "roachrun/error.hpp"
 #include "roachrun/testing.hpp"
 #include "roachrun/version.hpp"
 #include "support/command.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace roachrun {
@@ -32,25 +38,7 @@ namespace fs = std::filesystem;
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Sets an environment variable for the scope of one test and restores it after.
-class ScopedEnv {
- public:
-  ScopedEnv(std::string name, const std::optional<std::string>& value) : name_(std::move(name)) {
-    if (const char* old = getenv(name_.c_str())) old_ = old;
-    if (value) setenv(name_.c_str(), value->c_str(), 1);
-    else unsetenv(name_.c_str());
-  }
-  ~ScopedEnv() {
-    if (old_) setenv(name_.c_str(), old_->c_str(), 1);
-    else unsetenv(name_.c_str());
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
+using test::ScopedEnv;
 
 // Whether the library at `path` is loaded in this process (without loading it).
 bool is_loaded(const fs::path& path) {
@@ -470,6 +458,220 @@ TEST(PluginRegistry, RegistryReleasesItsLibrariesWhenDestroyed) {
     EXPECT_TRUE(is_loaded(path));
   }
   EXPECT_FALSE(is_loaded(path));
+}
+
+// --- libraries whose own code takes down the process that loads them ----------------------------
+
+// A cache of its own for one test (XDG_CACHE_HOME in a temporary directory), so what other runs
+// cached neither helps nor hides anything.
+class PrivateCache {
+ public:
+  fs::path file() const { return *PluginCache::default_file(); }
+  nlohmann::json read() const { return nlohmann::json::parse(test::read_file(file()), nullptr, false); }
+  const fs::path& dir() const { return tmp_.path(); }
+
+ private:
+  test::TempDir tmp_;
+  ScopedEnv env_{"XDG_CACHE_HOME", tmp_.path().string()};
+};
+
+// Where the scanner is not: a run that needs it cannot examine anything.
+const char* const kNoScanner = "/nonexistent/roachrun-plugin-scanner";
+const std::string kNotExamined = std::string("not examined: the plugin scanner ") + kNoScanner +
+                                 " cannot be run (No such file or directory); reinstall roachrun, or set "
+                                 "ROACHRUN_PLUGIN_SCANNER to it";
+
+class MisbehavingPlugin : public ::testing::TestWithParam<test::MisbehavingFixture> {};
+
+TEST_P(MisbehavingPlugin, IsReportedWithWhatHappenedAndTheGoodOneBesideItStillLoadsAndRuns) {
+  const test::MisbehavingFixture& c = GetParam();
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path marker = tmp.path() / "marker";
+  ScopedEnv env("ROACHRUN_FIXTURE_MARKER", marker.string());
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path bad = copy_fixture(c.name, dir);
+  const fs::path good = copy_fixture("fixture_steps", dir);
+
+  const auto start = std::chrono::steady_clock::now();
+  PluginRegistry registry;
+  registry.load_directory(dir);
+  const auto took = test::since(start);
+  EXPECT_LT(took, plugin_scan_timeout() + std::chrono::seconds(1));
+
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].path, bad);
+  EXPECT_EQ(registry.problems()[0].reason, c.problem);
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  EXPECT_EQ(registry.plugins()[0].path, good);
+  testing::FakeStepContext ctx;
+  registry.find("fixture.echo")->type.run(ctx, Params(Value{{"text", "still here"}, {"times", 1}}));
+  EXPECT_EQ(ctx.printed(), "still here\n");
+
+  EXPECT_FALSE(is_loaded(bad)) << "loaded in this process";
+  const pid_t pid = test::marker_pid(marker);
+  ASSERT_GT(pid, 0) << "its code never ran: this test would prove nothing";
+  EXPECT_NE(pid, getpid());
+  EXPECT_TRUE(test::process_gone(pid)) << "the process that examined it is still there";
+}
+
+INSTANTIATE_TEST_SUITE_P(Examination, MisbehavingPlugin, ::testing::ValuesIn(test::misbehaving_fixtures()),
+                         [](const auto& p) { return p.param.name; });
+
+TEST(PluginRegistry, EveryMisbehavingPluginOfADirectoryIsExaminedSideBySide) {
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  for (const auto& c : test::misbehaving_fixtures()) copy_fixture(c.name, dir);
+  copy_fixture("fixture_steps", dir);
+
+  const auto start = std::chrono::steady_clock::now();
+  PluginRegistry registry;
+  registry.load_directory(dir);
+  // The hanging one sets the pace; the others finish meanwhile.
+  EXPECT_LT(test::since(start), plugin_scan_timeout() + std::chrono::seconds(1));
+  EXPECT_EQ(registry.problems().size(), test::misbehaving_fixtures().size());
+  EXPECT_EQ(registry.step_names().size(), 6u);
+}
+
+TEST(PluginRegistry, ExaminationsAreCachedAndASecondRegistryRunsNoScanner) {
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path good = copy_fixture("fixture_steps", dir);
+  const fs::path bad = copy_fixture("init_exit", dir);
+  const fs::path refused = copy_fixture("wrong_abi", dir);
+  std::vector<PluginProblem> first;
+  {
+    PluginRegistry registry;
+    registry.load_directory(dir);
+    ASSERT_EQ(registry.plugins().size(), 1u);
+    first = registry.problems();
+    ASSERT_EQ(first.size(), 2u);
+  }
+  const nlohmann::json cached = cache.read();
+  ASSERT_TRUE(cached.is_object()) << test::read_file(cache.file());
+  for (const auto& lib : {good, bad, refused}) EXPECT_TRUE(cached["libraries"].contains(fs::canonical(lib).string())) << lib;
+
+  ScopedEnv no_scanner("ROACHRUN_PLUGIN_SCANNER", kNoScanner);
+  PluginRegistry again;
+  again.load_directory(dir);
+  ASSERT_EQ(again.plugins().size(), 1u);
+  EXPECT_EQ(again.plugins()[0].path, good);
+  EXPECT_NE(again.find("fixture.echo"), nullptr);
+  ASSERT_EQ(again.problems().size(), 2u);
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(again.problems()[i].path, first[i].path);
+    EXPECT_EQ(again.problems()[i].reason, first[i].reason);
+  }
+
+  // Control: a library the cache does not know needs the scanner, which is not there.
+  const fs::path unknown = copy_fixture("newer_minor", dir);
+  PluginRegistry third;
+  third.load_directory(dir);
+  ASSERT_EQ(third.problems().size(), 3u);
+  EXPECT_EQ(third.problems()[1].path, unknown);
+  EXPECT_EQ(third.problems()[1].reason, kNotExamined);
+}
+
+TEST(PluginRegistry, ALibraryTouchedOrReplacedIsExaminedAgain) {
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path touched = copy_fixture("fixture_steps", dir);
+  const fs::path replaced = copy_fixture("newer_minor", dir, "libreplaced.so");
+  const fs::path kept = copy_fixture("idle_steps", dir);
+  {
+    PluginRegistry registry;
+    registry.load_directory(dir);
+    ASSERT_EQ(registry.plugins().size(), 3u);
+  }
+  fs::last_write_time(touched, fs::last_write_time(touched) + std::chrono::seconds(1));
+  copy_fixture("throwing_factory", dir, "libreplaced.so");
+
+  ScopedEnv no_scanner("ROACHRUN_PLUGIN_SCANNER", kNoScanner);
+  PluginRegistry registry;
+  registry.load_directory(dir);
+  ASSERT_EQ(registry.plugins().size(), 1u);
+  EXPECT_EQ(registry.plugins()[0].path, kept);
+  ASSERT_EQ(registry.problems().size(), 2u);
+  EXPECT_EQ(registry.problems()[0].path, touched);
+  EXPECT_EQ(registry.problems()[0].reason, kNotExamined);
+  EXPECT_EQ(registry.problems()[1].path, replaced);
+  EXPECT_EQ(registry.problems()[1].reason, kNotExamined);
+}
+
+TEST(PluginRegistry, ATimeoutIsNotCached) {
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path hang = copy_fixture("init_hang", dir);
+  const fs::path good = copy_fixture("fixture_steps", dir);
+  {
+    PluginRegistry registry;
+    registry.load_directory(dir);
+    ASSERT_EQ(registry.problems().size(), 1u);
+    EXPECT_EQ(registry.problems()[0].path, hang);
+    EXPECT_EQ(registry.problems()[0].reason.rfind("did not finish loading within ", 0), 0u)
+        << registry.problems()[0].reason;
+  }
+  const nlohmann::json cached = cache.read();
+  EXPECT_TRUE(cached["libraries"].contains(fs::canonical(good).string()));
+  EXPECT_FALSE(cached["libraries"].contains(fs::canonical(hang).string())) << cached.dump(1);
+
+  ScopedEnv no_scanner("ROACHRUN_PLUGIN_SCANNER", kNoScanner);
+  PluginRegistry again;
+  again.load_directory(dir);
+  ASSERT_EQ(again.problems().size(), 1u);
+  EXPECT_EQ(again.problems()[0].path, hang);
+  EXPECT_EQ(again.problems()[0].reason, kNotExamined) << "the timeout was remembered";
+  EXPECT_EQ(again.plugins().size(), 1u);
+}
+
+// A cache file that is not what roachrun writes, or that another roachrun wrote, is not believed:
+// every library is examined, and the file rewritten.
+TEST(PluginRegistry, ACorruptOrForeignCacheIsIgnoredAndRewritten) {
+  PrivateCache cache;
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  const fs::path good = copy_fixture("fixture_steps", dir);
+  const auto key = library_key(good);
+  ASSERT_TRUE(key);
+  nlohmann::json lie = {{"size", key->size}, {"mtime_ns", key->mtime_ns},
+                        {"examination", {{"problem", "a lie in the cache"}, {"definitive", true}}}};
+  nlohmann::json foreign = {{"format", 1}, {"host", {{"roachrun", "0.0.1"}, {"abi", {1, 2, 3}}}},
+                            {"libraries", {{key->path, lie}}}};
+  for (const std::string& content : {std::string("{\"format\": 1, \"libr"), std::string("[1, 2, 3]"),
+                                     std::string("\x7f" "ELF garbage\n"), foreign.dump()}) {
+    fs::create_directories(cache.file().parent_path());
+    std::ofstream(cache.file(), std::ios::binary) << content;
+    PluginRegistry registry;
+    registry.load_directory(dir);
+    EXPECT_TRUE(registry.problems().empty()) << content << ": " << registry.problems()[0].reason;
+    ASSERT_EQ(registry.plugins().size(), 1u) << content;
+    const nlohmann::json rewritten = cache.read();
+    ASSERT_TRUE(rewritten.is_object()) << content;
+    EXPECT_EQ(rewritten["libraries"][key->path]["examination"]["name"], "fixture") << content;
+    EXPECT_NE(rewritten["host"]["roachrun"], "0.0.1");
+  }
+}
+
+TEST(PluginRegistry, ACacheThatCannotBeWrittenOrNoCacheAtAllStillLoads) {
+  test::TempDir tmp;
+  const fs::path dir = tmp.path() / "plugins";
+  copy_fixture("fixture_steps", dir);
+  copy_fixture("init_exit", dir);
+  const std::string not_a_directory = tmp.write("a-file", "XDG_CACHE_HOME points at a file\n");
+  for (const auto& [xdg, home] : std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>{
+           {not_a_directory, std::nullopt}, {std::nullopt, std::nullopt}, {std::string("relative/dir"), std::nullopt}}) {
+    ScopedEnv xdg_env("XDG_CACHE_HOME", xdg);
+    ScopedEnv home_env("HOME", home);
+    PluginRegistry registry;
+    registry.load_directory(dir);
+    EXPECT_EQ(registry.plugins().size(), 1u) << xdg.value_or("(unset)");
+    ASSERT_EQ(registry.problems().size(), 1u) << xdg.value_or("(unset)");
+    EXPECT_EQ(registry.problems()[0].reason, "its initializer called exit(7) while being examined");
+  }
 }
 
 // --- the search path ----------------------------------------------------------------------------

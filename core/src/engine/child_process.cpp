@@ -96,7 +96,7 @@ std::string log_tail(const fs::path& log_file, size_t max_lines) {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, const RunAs& who, int death_signal,
-            const std::vector<std::string>& env, int stdin_fd) {
+            const std::vector<std::string>& env, int stdin_fd, int stdout_fd, int stderr_fd) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -139,11 +139,9 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
       prctl(PR_SET_PDEATHSIG, death_signal);
       if (getppid() != parent) _exit(1);
     }
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
+    int fd = stdout_fd >= 0 && stderr_fd >= 0 ? -1 : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (stdout_fd >= 0 || fd >= 0) dup2(stdout_fd >= 0 ? stdout_fd : fd, STDOUT_FILENO);
+    if (stderr_fd >= 0 || fd >= 0) dup2(stderr_fd >= 0 ? stderr_fd : fd, STDERR_FILENO);
     if (stdin_fd >= 0) {
       dup2(stdin_fd, STDIN_FILENO);  // the copy does not inherit O_CLOEXEC: it survives exec
     } else {

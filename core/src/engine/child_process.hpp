@@ -1,6 +1,6 @@
-// The child processes of the local targets (initdb, postgres, pg_autoctl): started in their own
-// process group as an unprivileged user when roachrun is root, collected without blocking, and
-// all of them under one lock shared with the second Ctrl-C.
+// The child processes of the local targets (initdb, postgres, pg_autoctl) and the plugin scanner:
+// started in their own process group (the servers as an unprivileged user when roachrun is root),
+// collected without blocking, and all of them under one lock shared with the second Ctrl-C.
 //
 // The second Ctrl-C runs abandon_all() (LocalServer's, LocalFormation's) on the signal thread
 // while the main thread may be anywhere in start() or stop(). What the two share -- directories,
@@ -71,11 +71,14 @@ std::string log_tail(const std::filesystem::path& log_file, size_t max_lines = 1
 // and sent `death_signal` if roachrun is killed outright (0: none; the signal comes when the
 // forking *thread* ends, so a child forked off the main thread must not have one). `env`
 // ("NAME=value"), when not empty, is the child's whole environment; `stdin_fd` (-1: /dev/null)
-// its standard input. Returns once the child runs `argv` (exec succeeded): a
-// signal sent to it from then on reaches the program, not the forked copy of roachrun, which
-// would block it and then drop it with the terminal's. REQUIRES: lock_to_create() held.
+// its standard input; `stdout_fd` and `stderr_fd`, when given, its stdout and stderr instead of
+// `log_file` (both given: `log_file` is not opened). Returns once the child runs `argv` (exec
+// succeeded, or it exited 127 if exec failed): a signal sent to it from then on reaches the
+// program, not the forked copy of roachrun, which would block it and then drop it with the
+// terminal's. REQUIRES: lock_to_create() held.
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log_file, const RunAs& who,
-            int death_signal, const std::vector<std::string>& env = {}, int stdin_fd = -1);
+            int death_signal, const std::vector<std::string>& env = {}, int stdin_fd = -1, int stdout_fd = -1,
+            int stderr_fd = -1);
 
 // A new directory roachrun-XXXXXX under $TMPDIR (else /tmp), made under lock_to_create() so that
 // abandon_all() either sees it or nothing is made: `*dir` is set before the lock is released.

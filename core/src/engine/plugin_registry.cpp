@@ -1,22 +1,20 @@
 #include "engine/plugin_registry.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <chrono>
 #include <optional>
-#include <regex>
 #include <system_error>
 
 #include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
+#include <spdlog/spdlog.h>
 
-#include "engine/elf_dynamic.hpp"
+#include "engine/plugin_cache.hpp"
+#include "engine/plugin_examiner.hpp"
+#include "engine/plugin_loader.hpp"
+#include "engine/signals.hpp"
 #include "engine/variables.hpp"
 
 namespace roachrun {
-
-struct LoadedLibrary {
-  boost::dll::shared_library lib;
-};
 
 PluginRegistry::PluginRegistry() = default;
 
@@ -27,120 +25,73 @@ PluginRegistry::~PluginRegistry() {
   plugins_.clear();
 }
 
-namespace {
+bool PluginRegistry::load_library(const std::filesystem::path& path) { return load_examined(path, examine({path})[0]); }
 
-const std::regex kPluginName("[a-z][a-z0-9_]*");
-
-std::string version_text(std::uint32_t major, std::uint32_t minor) {
-  return std::to_string(major) + "." + std::to_string(minor);
-}
-
-std::string other_sdk(const std::string& theirs) {
-  return "built against roachrun SDK " + theirs + ", but this roachrun provides SDK " +
-         version_text(kSdkVersionMajor, kSdkVersionMinor) + "; rebuild the plugin against this roachrun's headers";
-}
-
-// The SDK major a library links (libroachrun_sdk.so.<major>), if it links one.
-std::optional<std::string> linked_sdk_major(const std::vector<std::string>& needed) {
-  const std::string prefix = "libroachrun_sdk.so.";
-  for (const auto& soname : needed)
-    if (soname.rfind(prefix, 0) == 0) return soname.substr(prefix.size());
-  return std::nullopt;
-}
-
-// Reads what the dynamic loader reads (the dynamic symbol table and the needed libraries), without
-// running any code of the library: a plugin stripped the way distributions strip passes.
-std::string check_before_loading(const std::filesystem::path& path) {
-  ElfDynamicInfo elf;
-  try {
-    elf = read_elf_dynamic_info(path);
-  } catch (const ElfError& e) {
-    return std::string("not a loadable shared library: ") + e.what();
+std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesystem::path>& libraries) {
+  spdlog::logger* log = spdlog::default_logger_raw();
+  if (!cache_) {
+    cache_ = std::make_unique<PluginCache>(PluginCache::default_file());
+    if (log)
+      log->debug("plugin cache: {}", cache_->file() ? cache_->file()->string()
+                                                    : "none (neither XDG_CACHE_HOME nor HOME is an absolute path)");
   }
-  auto exports = [&](const char* name) { return std::find(elf.exported.begin(), elf.exported.end(), name) != elf.exported.end(); };
-  if (!exports("roachrun_plugin_abi") || !exports("roachrun_plugin_factory"))
-    return "not a roachrun plugin: it exports no roachrun_plugin_abi/roachrun_plugin_factory "
-           "(build it with ROACHRUN_PLUGIN(...) from <roachrun/plugin.hpp>)";
-  // A plugin of another major needs another soname of the SDK, which is usually not installed:
-  // loading it would only say that file is missing.
-  if (auto major = linked_sdk_major(elf.needed); major && *major != std::to_string(kSdkVersionMajor))
-    return other_sdk(*major + " (it links libroachrun_sdk.so." + *major + ")");
-  return {};
+  std::vector<Examination> results(libraries.size());
+  std::vector<std::optional<LibraryKey>> keys(libraries.size());
+  std::vector<std::filesystem::path> unseen;
+  std::vector<size_t> unseen_at;
+  for (size_t i = 0; i < libraries.size(); ++i) {
+    keys[i] = library_key(libraries[i]);
+    std::optional<Examination> known = keys[i] ? cache_->find(*keys[i]) : std::nullopt;
+    if (known) {
+      results[i] = std::move(*known);
+      continue;
+    }
+    unseen.push_back(libraries[i]);
+    unseen_at.push_back(i);
+  }
+  if (unseen.empty()) return results;
+
+  ExaminerOptions options{plugin_scanner_path(), plugin_scan_timeout(), &Interrupts::instance().flag()};
+  if (log) {
+    std::string names;
+    for (const auto& lib : unseen) names += " " + lib.filename().string();
+    log->debug("examining {} plugin librar{} out of process with {}:{}", unseen.size(), unseen.size() == 1 ? "y" : "ies",
+               options.scanner.string(), names);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Examination> found = examine_out_of_process(unseen, options);
+  if (log)
+    log->debug("examined {} plugin librar{} in {} ms", unseen.size(), unseen.size() == 1 ? "y" : "ies",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  for (size_t j = 0; j < unseen.size(); ++j) {
+    const size_t i = unseen_at[j];
+    if (keys[i]) cache_->remember(*keys[i], found[j]);
+    results[i] = std::move(found[j]);
+  }
+  cache_->save();
+  return results;
 }
 
-// The libraries whose types cross the plugin boundary, by the stamp's field for each.
-struct CrossingLibrary {
-  const char* name;
-  std::uint32_t AbiStamp::*major;
-};
-constexpr CrossingLibrary kCrossingLibraries[] = {{"fmt", &AbiStamp::fmt_major},
-                                                  {"spdlog", &AbiStamp::spdlog_major},
-                                                  {"nlohmann-json", &AbiStamp::nlohmann_json_major}};
-
-// Why the library's stamp is not this host's, or "". `raw` points at the plugin's stamp, whose
-// layout is known only once its major is: every layout starts with magic, SDK major and minor.
-std::string check_stamp(const void* raw) {
-  std::uint32_t head[3];  // magic, sdk_major, sdk_minor
-  std::memcpy(head, raw, sizeof head);
-  const AbiStamp mine = current_abi_stamp();
-  if (head[0] != kAbiMagic) return "corrupt ABI stamp; rebuild the plugin";
-  if (head[1] != mine.sdk_major) return other_sdk(version_text(head[1], head[2]));
-  AbiStamp stamp;
-  std::memcpy(&stamp, raw, sizeof stamp);
-  if (stamp.cxx11_abi != mine.cxx11_abi)
-    return "built with a different C++ standard library ABI (_GLIBCXX_USE_CXX11_ABI=" + std::to_string(stamp.cxx11_abi) +
-           ", roachrun uses " + std::to_string(mine.cxx11_abi) + ")";
-  for (const auto& lib : kCrossingLibraries)
-    if (stamp.*lib.major != mine.*lib.major)
-      return std::string("built against ") + lib.name + " " + std::to_string(stamp.*lib.major) +
-             ", but this roachrun uses " + lib.name + " " + std::to_string(mine.*lib.major) +
-             "; rebuild the plugin against " + lib.name + " " + std::to_string(mine.*lib.major) +
-             ", the version roachrun was built with";
-  return {};
-}
-
-}  // namespace
-
-bool PluginRegistry::load_library(const std::filesystem::path& path) {
+bool PluginRegistry::load_examined(const std::filesystem::path& path, const Examination& examination) {
   auto problem = [&](std::string reason) {
     problems_.push_back({path, std::move(reason)});
     return false;
   };
-  if (std::string why = check_before_loading(path); !why.empty()) return problem(why);
+  auto already_loaded = [&](const std::string& name) -> const PluginSummary* {
+    for (const auto& p : plugins_)
+      if (p.name == name) return &p;
+    return nullptr;
+  };
+  if (!examination.ok()) return problem(examination.problem);
+  // Known by its examination: the library's code need not run at all.
+  if (const PluginSummary* first = already_loaded(examination.name))
+    return problem("skipped: plugin '" + first->name + "' is already loaded from " + first->path.string());
 
-  auto library = std::make_shared<LoadedLibrary>();
-  try {
-    // rtld_now: an unresolved symbol is a load error now, not a crash in the middle of a run.
-    library->lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::system_error& e) {
-    return problem(std::string("failed to load: ") + e.what());
-  }
-  if (std::string why = check_stamp(&library->lib.get_alias<const AbiStamp>("roachrun_plugin_abi")); !why.empty())
-    return problem(why);
-
-  PluginInfo info;
-  try {
-    info = library->lib.get_alias<PluginFactory>("roachrun_plugin_factory")();
-  } catch (const std::exception& e) {
-    return problem(std::string("its factory threw: ") + e.what());
-  } catch (...) {
-    return problem("its factory threw an unknown exception");
-  }
-  if (!std::regex_match(info.name, kPluginName))
-    return problem("invalid plugin name '" + info.name + "': use lower-case letters, digits and _");
-  for (const auto& p : plugins_)
-    if (p.name == info.name) {
-      problems_.push_back({path, "skipped: plugin '" + info.name + "' is already loaded from " + p.path.string()});
-      return false;
-    }
-  for (const auto& t : info.step_types) {
-    if (!std::regex_match(t.name, kPluginName))
-      return problem("invalid step type name '" + t.name + "': use lower-case letters, digits and _");
-    if (!t.run) return problem("step type '" + info.name + "." + t.name + "' has no run function");
-  }
-  if (const auto& ca = info.certificate_authority; ca && !(ca->create_ca && ca->create_node && ca->create_client))
-    return problem("its certificate authority lacks create_ca, create_node or create_client");
-  add_plugin(path, std::move(library), std::move(info));
+  OpenedPlugin opened = open_plugin(path);
+  if (!opened.problem.empty()) return problem(opened.problem);
+  if (const PluginSummary* first = already_loaded(opened.info.name))
+    return problem("skipped: plugin '" + first->name + "' is already loaded from " + first->path.string());
+  add_plugin(path, std::move(opened.library), std::move(opened.info));
   return true;
 }
 
@@ -170,7 +121,8 @@ void PluginRegistry::load_directory(const std::filesystem::path& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
     if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) libraries.push_back(entry.path());
   std::sort(libraries.begin(), libraries.end());
-  for (const auto& lib : libraries) load_library(lib);
+  const std::vector<Examination> examinations = examine(libraries);
+  for (size_t i = 0; i < libraries.size(); ++i) load_examined(libraries[i], examinations[i]);
 }
 
 std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full_name) const {

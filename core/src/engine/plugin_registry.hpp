@@ -1,9 +1,11 @@
 // Finds, loads and keeps the plugin libraries, and answers "which StepType is bank.transfer?".
 //
-// A library's file is read before any of its code runs: its dynamic symbol table must export the
-// roachrun aliases, and the SDK soname it links must be this SDK's major (engine/elf_dynamic.hpp;
-// what the loader reads, so stripped plugins pass). Then it is loaded, its ABI stamp checked (SDK
-// major, C++ ABI, the fmt/spdlog/nlohmann-json majors), and only then its factory called. A library
+// A library roachrun has not seen before (by path, size and mtime) is first examined out of
+// process (engine/plugin_examiner.hpp): a library that exits, aborts, crashes or hangs there is
+// recorded as a problem saying so, and never loaded here. What the examination found is kept in
+// the plugin cache (engine/plugin_cache.hpp), so a normal start runs no scanner. A library
+// examined ok is then loaded in this process with the same checks (engine/plugin_loader.hpp: its
+// file read before any of its code runs, its ABI stamp, its factory's description). A library
 // that fails any of this is recorded as a problem with its path and the reason, and the others
 // still load.
 #pragma once
@@ -14,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "engine/plugin_examination.hpp"
 #include "roachrun/plugin.hpp"
 
 namespace roachrun {
 
 struct LoadedLibrary;  // owns the boost::dll::shared_library
+class PluginCache;
 
 // A step type together with the library that implements it. The library is released only when
 // the last RegisteredStep referring to it is gone.
@@ -55,10 +59,13 @@ class PluginRegistry {
   PluginRegistry(const PluginRegistry&) = delete;
   PluginRegistry& operator=(const PluginRegistry&) = delete;
 
-  // Loads every *.so in `dir` (sorted by name). A plugin whose name is already registered (from
-  // a directory searched earlier) is skipped, like a later entry on PATH.
+  // Loads every *.so in `dir` (sorted by name), those not seen before examined side by side
+  // first. A plugin whose name is already registered (from a directory searched earlier) is
+  // skipped, like a later entry on PATH. Throws Interrupted on Ctrl-C while examining, UsageError
+  // for a bad ROACHRUN_PLUGIN_SCAN_TIMEOUT.
   void load_directory(const std::filesystem::path& dir);
-  // Loads one library. Returns false and records a problem if it is not a usable plugin.
+  // Loads one library, examined first if not seen before. Returns false and records a problem if
+  // it is not a usable plugin.
   bool load_library(const std::filesystem::path& path);
 
   std::shared_ptr<const RegisteredStep> find(std::string_view full_name) const;
@@ -70,7 +77,12 @@ class PluginRegistry {
   std::shared_ptr<const RegisteredCertificateAuthority> certificate_authority() const { return certificate_authority_; }
 
  private:
+  // One examination per library: from the cache, else by the scanner (then cached).
+  std::vector<Examination> examine(const std::vector<std::filesystem::path>& libraries);
+  bool load_examined(const std::filesystem::path& path, const Examination& examination);
   void add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library, PluginInfo info);
+
+  std::unique_ptr<PluginCache> cache_;  // read at the first examination
 
   std::vector<PluginSummary> plugins_;
   std::map<std::string, std::shared_ptr<const RegisteredStep>, std::less<>> steps_;
