@@ -31,8 +31,8 @@ run_tsan() {
   cmake --build "$tsan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests >&2
   sanitizer_options "$tsan_dir/sanitizer-reports"
   local status=0
-  "$tsan_dir/tests/roachrun_unit_tests" --gtest_color=no "$@" || status=$?
-  "$tsan_dir/tests/roachrun_integration_tests" --gtest_color=no --gtest_filter="$tsan_integration_filter" "$@" || status=$?
+  "$tsan_dir/bin/roachrun_unit_tests" --gtest_color=no "$@" || status=$?
+  "$tsan_dir/bin/roachrun_integration_tests" --gtest_color=no --gtest_filter="$tsan_integration_filter" "$@" || status=$?
   check_reports "$tsan_dir/sanitizer-reports" || status=1
   return $status
 }
