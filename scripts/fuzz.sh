@@ -8,6 +8,7 @@
 # Extra arguments go to every target (libFuzzer flags, e.g. -jobs=2 or -only_ascii=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/bootstrap.sh  # clang-14 and the sanitizer runtimes (idempotent, cheap)
 source scripts/sanitizer-env.sh
 seconds=${1:-60}
 [ $# -gt 0 ] && shift

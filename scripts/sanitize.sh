@@ -5,9 +5,10 @@
 #                                the unit and integration tests, in build-asan/ (clang)
 #   scripts/sanitize.sh tsan     ThreadSanitizer: the concurrent parts, in build-tsan/ (gcc)
 # Extra arguments after the stage go to ctest (asan) or the test binaries (tsan), e.g.
-# `scripts/sanitize.sh asan -R unit`. Needs clang-14 and libclang-rt-14-dev (scripts/bootstrap.sh).
+# `scripts/sanitize.sh asan -R unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/bootstrap.sh  # clang-14 and the sanitizer runtimes (idempotent, cheap)
 source scripts/sanitizer-env.sh
 
 # The concurrent parts: the workload's clients, Ctrl-C and SIGTERM during a run (every
