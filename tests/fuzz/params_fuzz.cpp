@@ -67,7 +67,8 @@ void read_back(const roachrun::StepType& type, const roachrun::Params& params) {
       case ParamType::boolean: (void)params.boolean(spec.name); break;
       case ParamType::duration: (void)params.duration(spec.name); break;
       case ParamType::string_list: (void)params.strings(spec.name); break;
-      default: (void)params.raw(spec.name).dump(); break;
+      // As the CLI and the JSON report print them: invalid UTF-8 replaced, not thrown.
+      default: (void)params.raw(spec.name).dump(-1, ' ', false, roachrun::Value::error_handler_t::replace); break;
     }
   }
 }
