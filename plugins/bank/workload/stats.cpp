@@ -73,7 +73,8 @@ void add_faults(Totals& out, const std::vector<std::string>& endpoints, const ro
   if (out.hosts.size() < endpoints.size()) out.hosts.resize(endpoints.size());
   for (std::size_t h = 0; h < endpoints.size(); ++h) out.hosts[h].endpoint = endpoints[h];
   for (const auto& [endpoint, f] : faults) {
-    auto it = std::find_if(out.hosts.begin(), out.hosts.end(), [&](const HostTotals& h) { return h.endpoint == endpoint; });
+    // An init-capture: clang before 16 cannot capture a structured binding (the sanitizer build).
+    auto it = std::find_if(out.hosts.begin(), out.hosts.end(), [&ep = endpoint](const HostTotals& h) { return h.endpoint == ep; });
     if (it == out.hosts.end()) it = out.hosts.insert(out.hosts.end(), HostTotals{.endpoint = endpoint});
     it->reconnects += f.sessions_lost;
     it->outages += f.outages;
