@@ -16,6 +16,7 @@
 #include "engine/scenario_text.hpp"
 #include "support/hostile_yaml.hpp"
 #include "support/temp_dir.hpp"
+#include "support/time_bound.hpp"
 
 namespace roachrun {
 namespace {
@@ -37,7 +38,7 @@ void expect_error(const std::string& text, const std::string& where, std::initia
     EXPECT_EQ(e.where().str(), where) << e.what();
     for (const auto& w : words) EXPECT_NE(e.message().find(w), std::string::npos) << "no '" << w << "' in " << e.what();
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, test::time_bound(std::chrono::seconds(2)));
 }
 
 void expect_file_error(const std::string& path, std::initializer_list<std::string> words) {
@@ -49,7 +50,7 @@ void expect_file_error(const std::string& path, std::initializer_list<std::strin
     EXPECT_EQ(e.where().file, path) << e.what();
     for (const auto& w : words) EXPECT_NE(e.message().find(w), std::string::npos) << "no '" << w << "' in " << e.what();
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, test::time_bound(std::chrono::seconds(2)));
 }
 
 const std::string kHead = "scenario: x\nsteps:\n";
