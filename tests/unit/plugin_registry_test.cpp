@@ -485,6 +485,12 @@ class MisbehavingPlugin : public ::testing::TestWithParam<test::MisbehavingFixtu
 
 TEST_P(MisbehavingPlugin, IsReportedWithWhatHappenedAndTheGoodOneBesideItStillLoadsAndRuns) {
   const test::MisbehavingFixture& c = GetParam();
+#if defined(__SANITIZE_THREAD__)
+  // gcc's ThreadSanitizer intercepts dlopen in a frame an exception cannot unwind through: a
+  // static constructor's exception ends the scanner in std::terminate (reported as aborted). The
+  // normal and ASan builds check the message roachrun gives.
+  if (c.name == "init_throw") GTEST_SKIP() << "an exception cannot leave dlopen under ThreadSanitizer";
+#endif
   PrivateCache cache;
   test::TempDir tmp;
   const fs::path marker = tmp.path() / "marker";
