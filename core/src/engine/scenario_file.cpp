@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/scenario_limits.hpp"
+#include "engine/scenario_text.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -41,8 +42,6 @@ const char* kind_of(mode_t mode) {
   return "not a file";
 }
 
-std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
-
 }  // namespace
 
 std::string read_scenario_file(const std::string& path) {
@@ -62,10 +61,7 @@ std::string read_scenario_file(const std::string& path) {
   if (!S_ISREG(st.st_mode))
     fail(path, std::string("not a regular file (") + kind_of(st.st_mode) +
                    "): roachrun reads a scenario only from a regular file");
-  const auto too_big = [&](std::size_t size) {
-    fail(path, "the scenario file has " + std::to_string(size) + " bytes, more than the " +
-                   mib(limits::kMaxFileBytes) + " a scenario may have (limits::kMaxFileBytes); split it into several");
-  };
+  const auto too_big = [&](std::size_t size) { fail_scenario_too_big(path, size); };
   if (static_cast<std::uintmax_t>(st.st_size) > limits::kMaxFileBytes) too_big(static_cast<std::size_t>(st.st_size));
   std::string text;
   text.resize(static_cast<std::size_t>(st.st_size));

@@ -321,11 +321,6 @@ TargetDef with_target_option(TargetDef def, const std::string& option) {
 
 Scenario load_scenario_text(const std::string& text, const std::string& file, const VarTable& overrides,
                             const EnvLookup& env) {
-  if (text.size() > limits::kMaxFileBytes)
-    throw ValidationError(SourceLocation{file, 0, 0}, "the scenario has " + std::to_string(text.size()) +
-                                                          " bytes, more than the " +
-                                                          std::to_string(limits::kMaxFileBytes >> 20) +
-                                                          " MiB a scenario may have (limits::kMaxFileBytes); split it");
   return Loader(file, overrides, env).load(yaml::load_bounded(checked_scenario_text(text, file), file));
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "engine/scenario_limits.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -72,7 +73,15 @@ std::size_t first_bad_text_byte(std::string_view text) {
   return std::string_view::npos;
 }
 
+void fail_scenario_too_big(const std::string& file, std::size_t bytes) {
+  throw ValidationError(SourceLocation{file, 0, 0},
+                        "the scenario file has " + std::to_string(bytes) + " bytes, more than the " +
+                            std::to_string(limits::kMaxFileBytes >> 20) +
+                            " MiB a scenario may have (limits::kMaxFileBytes); split it into several");
+}
+
 std::string_view checked_scenario_text(std::string_view text, const std::string& file) {
+  if (text.size() > limits::kMaxFileBytes) fail_scenario_too_big(file, text.size());
   constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
   // UTF-32 first: its little-endian mark starts with UTF-16's.
   for (const auto& [bom, name] : {std::pair<std::string_view, const char*>{{"\x00\x00\xFE\xFF", 4}, "UTF-32"},
