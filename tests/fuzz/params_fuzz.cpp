@@ -8,6 +8,7 @@
 // duration, string list, rows, map, any); optional parameters with a default of every kind are
 // declared too. A ValidationError is a normal outcome. A value that validation let through and
 // the step's accessors then refuse (StepError) is a bug, and so is any other exception.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -32,7 +33,11 @@ roachrun::StepType every_kind_step(const roachrun::StepDef& def) {
   std::size_t i = 0;
   if (def.params.IsMap()) {
     for (const auto& kv : def.params) {
-      if (!kv.first.IsScalar()) continue;
+      // A plugin cannot declare one name twice (the loader refuses it); the fallback input is
+      // raw YAML, where a repeated key is not yet refused.
+      if (!kv.first.IsScalar() || std::any_of(type.params.begin(), type.params.end(),
+                                              [&](const ParamSpec& p) { return p.name == kv.first.Scalar(); }))
+        continue;
       ParamSpec spec;
       spec.name = kv.first.Scalar();
       spec.type = kKinds[(i + static_cast<std::size_t>(def.number)) % kKinds.size()];

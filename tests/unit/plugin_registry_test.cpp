@@ -245,6 +245,16 @@ TEST(PluginRegistry, InvalidPluginNameIsRecorded) {
   EXPECT_EQ(registry.problems()[0].reason, "invalid plugin name 'Bad-Name': use lower-case letters, digits and _");
 }
 
+// The first name given twice is named: the parameter of the step type declared first.
+TEST(PluginRegistry, ANameDeclaredTwiceIsRecorded) {
+  const fs::path path = test::fixture_plugin("repeated_names");
+  PluginRegistry registry;
+  EXPECT_FALSE(registry.load_library(path));
+  EXPECT_TRUE(registry.step_names().empty());
+  ASSERT_EQ(registry.problems().size(), 1u);
+  EXPECT_EQ(registry.problems()[0].reason, "step type 'repeated.step' declares parameter 'count' twice");
+}
+
 // --- the ABI stamp: the SDK and the libraries whose types cross the boundary ------------------
 
 struct OtherLibraryMajor {

@@ -91,10 +91,17 @@ bool valid_plugin_name(const std::string& name) {
 std::string check_description(const PluginInfo& info) {
   if (!valid_plugin_name(info.name))
     return "invalid plugin name '" + info.name + "': use lower-case letters, digits and _";
-  for (const auto& t : info.step_types) {
-    if (!valid_plugin_name(t.name))
-      return "invalid step type name '" + t.name + "': use lower-case letters, digits and _";
-    if (!t.run) return "step type '" + info.name + "." + t.name + "' has no run function";
+  for (auto t = info.step_types.begin(); t != info.step_types.end(); ++t) {
+    const std::string full = info.name + "." + t->name;
+    if (!valid_plugin_name(t->name))
+      return "invalid step type name '" + t->name + "': use lower-case letters, digits and _";
+    if (!t->run) return "step type '" + full + "' has no run function";
+    // A second declaration of a name would be unreachable, or worse, read with the first's type.
+    if (std::any_of(info.step_types.begin(), t, [&](const StepType& other) { return other.name == t->name; }))
+      return "it declares step type '" + full + "' twice";
+    for (auto p = t->params.begin(); p != t->params.end(); ++p)
+      if (std::any_of(t->params.begin(), p, [&](const ParamSpec& other) { return other.name == p->name; }))
+        return "step type '" + full + "' declares parameter '" + p->name + "' twice";
   }
   if (const auto& ca = info.certificate_authority; ca && !(ca->create_ca && ca->create_node && ca->create_client))
     return "its certificate authority lacks create_ca, create_node or create_client";
