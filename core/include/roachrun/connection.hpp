@@ -31,14 +31,35 @@ namespace roachrun {
 
 enum class Engine { postgresql, cockroachdb };
 
+// A server release, MAJOR.MINOR.PATCH: CockroachDB v23.1.11 is {23, 1, 11}. (SDK 3.3.)
+struct ServerRelease {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  friend auto operator<=>(const ServerRelease&, const ServerRelease&) = default;
+};
+
 // What the server is, detected once per connection from `SELECT version()`. Steps whose SQL
-// differs between the engines ask this instead of guessing.
+// differs between the engines, or between CockroachDB's releases, ask this instead of guessing.
 struct Dialect {
   Engine engine = Engine::postgresql;
   std::string version;  // the full version() string
   bool is_cockroach() const noexcept { return engine == Engine::cockroachdb; }
   // Classifies a version() string.
   ROACHRUN_API static Dialect from_version_string(std::string version);
+
+  // CockroachDB's release as version() names it ("CockroachDB CCL v23.1.11 (x86_64-...)",
+  // "CockroachDB OSS v19.1.0-rc.1 ..."); nullopt on PostgreSQL or if version() names none.
+  // (SDK 3.3.)
+  ROACHRUN_API std::optional<ServerRelease> cockroach_release() const;
+  // Whether the server is CockroachDB vMAJOR.MINOR or later. A CockroachDB whose release cannot
+  // be read counts as later than any (builds from source say "v24.3.0-alpha.00000000-dirty",
+  // which still parses; a stand-in that names no release gets the current SQL). False on
+  // PostgreSQL. (SDK 3.3.)
+  ROACHRUN_API bool cockroach_at_least(int major, int minor) const;
+  // Whether the server is CockroachDB older than vMAJOR.MINOR: !cockroach_at_least on
+  // CockroachDB, false on PostgreSQL. (SDK 3.3.)
+  bool cockroach_before(int major, int minor) const { return is_cockroach() && !cockroach_at_least(major, minor); }
 };
 
 // A NULL-able text parameter. Use param(...) to build one from common types.

@@ -107,6 +107,28 @@ Dialect Dialect::from_version_string(std::string version) {
   return d;
 }
 
+std::optional<ServerRelease> Dialect::cockroach_release() const {
+  if (!is_cockroach()) return std::nullopt;
+  // The first " v<major>.<minor>" after the product name; the patch may be missing.
+  const char* const last = version.data() + version.size();
+  for (std::size_t at = version.find(" v"); at != std::string::npos; at = version.find(" v", at + 1)) {
+    ServerRelease r;
+    auto read = std::from_chars(version.data() + at + 2, last, r.major);
+    if (read.ec != std::errc() || read.ptr == last || *read.ptr != '.') continue;
+    read = std::from_chars(read.ptr + 1, last, r.minor);
+    if (read.ec != std::errc()) continue;
+    if (read.ptr != last && *read.ptr == '.' && std::from_chars(read.ptr + 1, last, r.patch).ec != std::errc()) r.patch = 0;
+    return r;
+  }
+  return std::nullopt;
+}
+
+bool Dialect::cockroach_at_least(int major, int minor) const {
+  if (!is_cockroach()) return false;
+  const auto release = cockroach_release();
+  return !release || *release >= ServerRelease{major, minor, 0};
+}
+
 // --- Result ---------------------------------------------------------------------------------
 
 Result::Result(PGresult* res) noexcept : res_(res) {}
