@@ -6,11 +6,17 @@
 #                                      regressions and what earlier runs found; kept between runs
 #   build-asan/fuzz/<target>/crashes/  crashing inputs, with the command to reproduce printed
 # Extra arguments go to every target (libFuzzer flags, e.g. -jobs=2 or -only_ascii=1).
+# ROACHRUN_FUZZ_SEED (default 1) is libFuzzer's -seed, and each target stops after
+# ROACHRUN_FUZZ_RUNS inputs (default 100000) if SECONDS have not run out first: with the same
+# seed and corpus a run tries the same inputs, so a green CI run repeats and a red one reproduces.
+# ROACHRUN_FUZZ_SEED=0 draws a new seed (what a longer hunt for new crashes wants).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh  # clang-14 and the sanitizer runtimes (idempotent, cheap)
 source scripts/sanitizer-env.sh
 seconds=${1:-60}
+seed=${ROACHRUN_FUZZ_SEED:-1}
+runs=${ROACHRUN_FUZZ_RUNS:-100000}
 [ $# -gt 0 ] && shift
 targets=(scenario_loader substitute params)
 
@@ -36,18 +42,18 @@ for t in "${targets[@]}"; do
   find "tests/fuzz/regressions/$t" -type f ! -name '.*' -exec cp {} "$work/corpus/" \;
   binary="$asan_dir/tests/roachrun_fuzz_$t"
   log="$work/fuzz.log"
-  echo "fuzz: $t for ${seconds}s" >&2
+  echo "fuzz: $t for ${seconds}s or $runs runs, seed $seed" >&2
   status=0
   # -timeout: an input taking 10 s is a hang (every real scenario loads in milliseconds);
   # -rss_limit_mb: an expansion past 2 GB is a bug too (the machine has 24 GB, CI runs 2 jobs).
-  "$binary" "$work/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  "$binary" "$work/corpus" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -dict=tests/fuzz/scenario.dict -artifact_prefix="$work/crashes/" -print_final_stats=1 "$@" \
     >"$log" 2>&1 || status=$?
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   corpus=$(find "$work/corpus" -type f | wc -l)
-  line="$t: ${runs:-?} runs, ${per_sec:-?} exec/s, ${cov:-no coverage figures}, corpus $corpus inputs"
+  line="$t: ${executed:-?} runs, ${per_sec:-?} exec/s, ${cov:-no coverage figures}, corpus $corpus inputs"
   if [ "$status" -ne 0 ]; then
     failed=1
     line+=" -- FAILED (exit $status)"
