@@ -32,7 +32,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   // Each statement is safe to run again (the database is looked up first): after a lost
   // connection the rest runs again on a new session.
   roachrun::run_reconnecting(ctx, [&](roachrun::Connection& c) {
-    const std::string owner = p.has("owner") ? c.escape_identifier(p.string("owner")) : std::string();
+    const std::string owner = p.has("owner") ? c.escape_identifier(roachrun::normalize_user_name(p.string("owner"))) : std::string();
     // An existing database gets the owner too, with ALTER (CockroachDB has it from v20.2).
     const std::string alter_owner = "ALTER DATABASE " + quoted + " OWNER TO " + owner;
 

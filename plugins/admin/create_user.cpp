@@ -47,7 +47,7 @@ void check(const roachrun::Params& p) {
 }
 
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
-  const std::string user = p.string("user");
+  const std::string user = roachrun::normalize_user_name(p.string("user"));
   // Each statement is safe to run again (the user is looked up, the password set again): after a
   // lost connection the whole step runs again on a new session.
   roachrun::run_reconnecting(ctx, [&](roachrun::Connection& conn) {

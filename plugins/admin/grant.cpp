@@ -50,7 +50,7 @@ void grant_on_public_schema(roachrun::StepContext& ctx, const roachrun::Connecti
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   roachrun::Connection& conn = ctx.connection();
   const std::string database = p.string("database");
-  const std::string user = p.string("user");
+  const std::string user = roachrun::normalize_user_name(p.string("user"));
   const std::vector<std::string> privileges = parse_privileges(p.strings("privileges"));
   const std::string quoted_user = conn.escape_identifier(user);
 

@@ -5,6 +5,8 @@
 
 #include <openssl/err.h>
 
+#include <roachrun/connection.hpp>
+
 #include "cert_names.hpp"
 #include "file_set.hpp"
 #include "ossl.hpp"
@@ -154,11 +156,14 @@ std::vector<fs::path> create_node(const NodeCertRequest& request) {
 
 std::vector<fs::path> create_client(const ClientCertRequest& request) {
   if (auto problem = user_name_problem(request.user)) throw CertError(*problem);
+  // As `cockroach cert create-client` does (pkg/security/x509.go GenerateClientCert: CN is
+  // user.Normalized()): the name CockroachDB stores, in the CN and the file names.
+  const std::string user = roachrun::normalize_user_name(request.user);
   LeafSpec spec;
   spec.kind = LeafKind::client;
-  spec.common_name = request.user;
-  return create_leaf(std::move(spec), request.certs_dir, request.ca_key, client_cert_file(request.user),
-                     client_key_file(request.user), request.key_bits, request.lifetime, request.overwrite);
+  spec.common_name = user;
+  return create_leaf(std::move(spec), request.certs_dir, request.ca_key, client_cert_file(user), client_key_file(user),
+                     request.key_bits, request.lifetime, request.overwrite);
 }
 
 }  // namespace roachrun_certs

@@ -27,9 +27,11 @@ using roachrun::NodeCertRequest;
 // would give files that libpq and psycopg2 reject; past 8192 bits generation takes minutes.
 inline constexpr int kMinKeyBits = 2048;
 inline constexpr int kMaxKeyBits = 8192;
-// notBefore is this far in the past, so a peer whose clock runs a little behind ours does not
-// reject a certificate made a moment ago as "not yet valid".
-inline constexpr std::chrono::hours kBackdate{1};
+// notBefore is this far in the past, so a peer whose clock runs behind ours does not reject a
+// certificate made a moment ago as "not yet valid": 24 hours, as `cockroach cert` backdates
+// (cockroachdb/cockroach pkg/security/x509.go: validFrom = -24h, "to handle clock issues"),
+// for the CA and every certificate it signs.
+inline constexpr std::chrono::hours kBackdate{24};
 
 // Each returns the files it created, certificate first.
 std::vector<std::filesystem::path> create_ca(const CaRequest& request);

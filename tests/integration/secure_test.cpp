@@ -170,6 +170,31 @@ TEST(SecureTutorial, PrintsTheTutorialOutputOverVerifiedTlsTwiceInARow) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+// The tutorial's user written MaxRoach everywhere: CockroachDB stores maxroach, and `cockroach
+// cert create-client MaxRoach` writes client.maxroach.crt with CN=maxroach. roachrun follows the
+// same rule on PostgreSQL, where the role, the connection's user and the certificate's CN must
+// agree exactly, so the scenario runs there too.
+TEST(SecureTutorial, AMixedCaseUserIsTheLowerCaseUserEverywhere) {
+  TempDir dir;
+  const std::string certs = (dir.path() / "certs").string();
+  const std::string ca_key = (dir.path() / "safe/ca.key").string();
+  const std::string file = dir.write(
+      "mixed-case.yaml",
+      "scenario: mixed-case\ntarget: {url: local, secure: true, certs_dir: " + certs + ", ca_key: " + ca_key +
+          "}\nconnections:\n  root: {user: root, database: defaultdb}\n  app: {user: MaxRoach, database: bank}\n"
+          "default_connection: root\nsteps:\n"
+          "  - {admin.create_user: {user: MaxRoach}, connection: root}\n"
+          "  - {admin.create_database: {database: bank, owner: MaxRoach}, connection: root}\n"
+          "  - {admin.grant: {database: bank, user: MaxRoach, privileges: ALL}, connection: root}\n"
+          "  - certs.create_client: {certs_dir: " + certs + ", ca_key: " + ca_key + ", user: MaxRoach}\n"
+          "  - {sql.query: SELECT current_user, connection: app}\n");
+  auto r = roachrun({"run", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("maxroach"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(fs::path(certs) / "client.maxroach.crt"));
+  EXPECT_FALSE(fs::exists(fs::path(certs) / "client.MaxRoach.crt"));
+}
+
 // A scenario on the secure local target whose only step needs a connection as `user`.
 std::string secure_scenario(const TempDir& dir, const std::string& certs, const std::string& ca_key,
                             const std::string& connection_extra = "") {

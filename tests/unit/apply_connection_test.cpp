@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "engine/target.hpp"
+#include "engine/tls_files.hpp"
+#include "roachrun/connection.hpp"
+#include "roachrun/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace roachrun {
 namespace {
@@ -41,6 +45,36 @@ TEST(ApplyConnection, DeclaredConnectionKeepsItsOwnUserAndDatabase) {
   EXPECT_EQ(o.at("user"), "maxroach");
   EXPECT_EQ(o.at("dbname"), "bank");
   EXPECT_EQ(o.count("password"), 0u) << "another user's password is never sent";
+}
+
+// CockroachDB's rule on both engines: the user as CockroachDB stores it, and its certificate
+// under that name (cockroach cert create-client MaxRoach writes client.maxroach.crt).
+TEST(ApplyConnection, UserIsLowerCasedAndSoAreItsCertificateFiles) {
+  const LibpqOptions url = parse_conninfo("postgresql://db.example:26257");
+  EXPECT_EQ(as_map(apply_connection(url, connection("MaxRoach", "bank", false), TargetDef{})).at("user"), "maxroach");
+
+  // A secure target looks for the normalized name's files (and names the missing one).
+  test::TempDir dir;
+  dir.write("ca.crt", "");
+  TargetDef secure;
+  secure.secure = true;
+  secure.certs_dir = dir.path().string();
+  try {
+    (void)apply_connection(url, connection("MaxRoach", "bank", false), secure);
+    FAIL() << "there is no client certificate";
+  } catch (const ConnectError& e) {
+    EXPECT_NE(std::string(e.what()).find((dir.path() / "client.maxroach.crt").string() + " does not exist"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("user 'maxroach'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ApplyConnection, TheUrlsPasswordGoesWithItsUserWhateverItsCase) {
+  const LibpqOptions url = parse_conninfo("postgresql://Root:secret@db.example:26257/defaultdb");
+  const auto o = as_map(apply_connection(url, connection("root", "defaultdb", false), TargetDef{}));
+  EXPECT_EQ(o.at("user"), "root");
+  EXPECT_EQ(o.at("password"), "secret");
 }
 
 }  // namespace

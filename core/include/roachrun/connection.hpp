@@ -62,6 +62,15 @@ struct Dialect {
   bool cockroach_before(int major, int minor) const { return is_cockroach() && !cockroach_at_least(major, minor); }
 };
 
+// A SQL user name as CockroachDB keeps it: user names are case-insensitive and stored in lower
+// case (CREATE USER MaxRoach creates maxroach; `cockroach cert create-client MaxRoach` writes
+// client.maxroach.crt with CN=maxroach). roachrun applies the same rule on both engines -- to
+// connection users, to the admin steps' users and to client certificates -- so that one scenario
+// names one user everywhere (on PostgreSQL a certificate's CN must equal the user name exactly).
+// Letters beyond ASCII are lower-cased too, as CockroachDB does (without its Unicode NFC step);
+// bytes that are not UTF-8 are kept. (SDK 3.3.)
+ROACHRUN_API std::string normalize_user_name(std::string_view user);
+
 // A NULL-able text parameter. Use param(...) to build one from common types.
 using Param = std::optional<std::string>;
 inline Param param(std::string s) { return Param(std::move(s)); }

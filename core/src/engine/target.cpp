@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "engine/tls_files.hpp"
+#include "roachrun/connection.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -34,11 +35,13 @@ std::string get_option(const LibpqOptions& options, const std::string& key) {
 LibpqOptions apply_connection(LibpqOptions options, const ConnectionDef& c, const TargetDef& target) {
   // The implicit connection is the URL's own user and database, where it names them.
   const std::string url_user = get_option(options, "user");
-  const std::string user = c.implicit && !url_user.empty() ? url_user : c.user;
+  // Lower-cased as CockroachDB does (roachrun/connection.hpp, normalize_user_name), so the user
+  // matches the admin steps' and its client certificate's name on either engine.
+  const std::string user = normalize_user_name(c.implicit && !url_user.empty() ? url_user : c.user);
   const std::string database =
       c.implicit && !get_option(options, "dbname").empty() ? get_option(options, "dbname") : c.database;
   // A password in the target URL belongs to the URL's user only.
-  if (!url_user.empty() && url_user != user) set_option(options, "password", "");
+  if (!url_user.empty() && normalize_user_name(url_user) != user) set_option(options, "password", "");
   set_option(options, "user", user);
   set_option(options, "dbname", database);
   if (!c.password.empty()) set_option(options, "password", c.password);

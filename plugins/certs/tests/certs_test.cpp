@@ -110,10 +110,10 @@ TEST(CreateCa, WritesACockroachStyleSelfSignedCa) {
   EXPECT_EQ(X509_get_signature_nid(ca.get()), NID_sha256WithRSAEncryption);
   EXPECT_GE(serial_bits(*ca), 64);
 
-  // notBefore an hour back (clock skew), notAfter 10 years on.
+  // notBefore a day back (clock skew between nodes, as cockroach cert), notAfter 10 years on.
   const auto not_before = as_time_t(X509_get0_notBefore(ca.get()));
   const auto not_after = as_time_t(X509_get0_notAfter(ca.get()));
-  EXPECT_NEAR(static_cast<double>(not_before), static_cast<double>(before - 3600), 5.0);
+  EXPECT_NEAR(static_cast<double>(not_before), static_cast<double>(before - 86400), 5.0);
   EXPECT_NEAR(static_cast<double>(not_after - before), 87600.0 * 3600, 5.0);
 
   EvpPkeyPtr key = read_private_key(c.ca_key);
@@ -325,6 +325,18 @@ TEST(CreateClient, VerifiesForClientUseAndNamesTheUser) {
   EXPECT_EQ(X509_check_private_key(client.get(), read_private_key(c.certs / "client.maxroach.key").get()), 1);
   EXPECT_EQ(mode_of(c.certs / "client.maxroach.key"), 0600u);
   EXPECT_EQ(mode_of(c.certs / "client.maxroach.crt"), 0644u);
+}
+
+// `cockroach cert create-client MaxRoach` writes the name CockroachDB stores: maxroach.
+TEST(CreateClient, NamesTheUserAsCockroachDbStoresIt) {
+  TempDir tmp;
+  Cluster c = make_ca(tmp.path());
+  const auto files = create_client({.certs_dir = c.certs, .ca_key = c.ca_key, .user = "MaxRoach"});
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0], c.certs / "client.maxroach.crt");
+  EXPECT_EQ(files[1], c.certs / "client.maxroach.key");
+  EXPECT_EQ(subject_cn(*load_cert(c.certs / "client.maxroach.crt")), "maxroach");
+  EXPECT_FALSE(fs::exists(c.certs / "client.MaxRoach.crt"));
 }
 
 TEST(CreateClient, SerialsAreRandomAndDistinct) {
