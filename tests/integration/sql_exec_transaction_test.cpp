@@ -83,7 +83,7 @@ TEST_F(SqlExecTransaction, OnCockroachBefore22_1AScriptGoesInsideBeginCommit) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "rolled back: none of its statements took effect")) << r.err;
   EXPECT_EQ(scalar("SELECT count(*) FROM t"), 0) << r.err;
-  r = run("  - sql.exec: [\"INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)\", \"SELECT 1\"]\n");
+  r = run("  - sql.exec: {sql: [\"INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)\", \"SELECT 1\"]}\n");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "statement 1 of 2 (rolled back")) << r.err;
 
