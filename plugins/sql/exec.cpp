@@ -1,14 +1,17 @@
-// sql.exec: statements written in the scenario, or a .sql file next to it, run as scripts.
+// sql.exec: statements written in the scenario, or a .sql file next to it, run as scripts, each
+// all-or-nothing on every engine; with transaction: true the whole step is one transaction.
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <roachrun/roachrun.hpp>
 #include <spdlog/spdlog.h>
 
+#include "script_shape.hpp"
 #include "steps.hpp"
 
 namespace roachrun_sql {
@@ -39,15 +42,68 @@ std::string read_file(const fs::path& path) {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n;") == std::string::npos; }
 
-// Runs a script; a server error says which script failed (the SQL text itself is never repeated:
-// it may carry a password).
-void run_script(roachrun::Connection& conn, const std::string& script, const std::string& what) {
+// One script of the step: its text and how errors name it ("statement 2 of 3", "in SQL file
+// 'x'"; empty for a lone statement). The SQL text itself is never repeated in an error: it may
+// carry a password.
+struct Script {
+  std::string text;
+  std::string what;
+};
+
+[[noreturn]] void rethrow_as(const roachrun::DbError& e, const std::string& what) {
+  if (what.empty()) throw e;
+  throw roachrun::DbError(e.sqlstate(), e.server_message(), what);
+}
+
+// A failed transaction must not stay open on the connection (the next step would run inside
+// it). A lost connection has nothing to roll back.
+void roll_back(roachrun::Connection& conn) noexcept {
   try {
-    conn.exec_script(script);
-  } catch (const roachrun::DbError& e) {
-    if (what.empty()) throw;
-    throw roachrun::DbError(e.sqlstate(), e.server_message(), what);
+    if (conn.is_ok() && conn.in_transaction()) conn.exec_simple("ROLLBACK");
+  } catch (const roachrun::Error&) {
+    // The server ends the transaction when the session ends.
   }
+}
+
+// Runs `scripts` inside BEGIN ... COMMIT: all of them or none.
+void run_in_transaction(roachrun::StepContext& ctx, roachrun::Connection& conn, const std::vector<Script>& scripts,
+                        const std::string& rolled_back) {
+  conn.exec_simple("BEGIN");
+  for (const Script& script : scripts) {
+    try {
+      if (ctx.interrupted().load()) throw roachrun::Interrupted();
+      conn.exec_script(script.text);
+    } catch (const roachrun::DbError& e) {
+      roll_back(conn);
+      rethrow_as(e, script.what.empty() ? rolled_back : script.what + " (" + rolled_back + ")");
+    } catch (...) {
+      roll_back(conn);
+      throw;
+    }
+  }
+  try {
+    conn.exec_simple("COMMIT");
+  } catch (const roachrun::DbError& e) {
+    roll_back(conn);
+    rethrow_as(e, "COMMIT of sql.exec's transaction failed (" + rolled_back + ")");
+  }
+}
+
+std::vector<Script> scripts_of(roachrun::StepContext& ctx, const roachrun::Params& p) {
+  if (p.has("file")) {
+    const fs::path path = resolve(ctx.scenario_file(), p.string("file"));
+    std::string text = read_file(path);
+    if (blank(text)) ctx.log().warn("SQL file '{}' has no statements", path.string());
+    ctx.log().debug("running SQL file '{}'", path.string());
+    return {{std::move(text), "in SQL file '" + path.string() + "'"}};
+  }
+  const auto statements = p.strings("sql");
+  std::vector<Script> out;
+  for (std::size_t i = 0; i < statements.size(); ++i)
+    out.push_back({statements[i], statements.size() > 1 ? "statement " + std::to_string(i + 1) + " of " +
+                                                              std::to_string(statements.size())
+                                                        : std::string()});
+  return out;
 }
 
 void check(const roachrun::Params& p) {
@@ -63,6 +119,11 @@ void check(const roachrun::Params& p) {
     for (std::size_t i = 0; i < statements.size(); ++i) {
       if (blank(statements[i]))
         throw roachrun::ParamError("sql", "statement " + std::to_string(i + 1) + " of 'sql' is empty");
+      if (p.boolean("transaction") && script_shape(statements[i]).transaction_control)
+        throw roachrun::ParamError("transaction", "statement " + std::to_string(i + 1) +
+                                                      " of 'sql' has BEGIN, COMMIT or ROLLBACK of its own, and "
+                                                      "transaction: true already wraps the step in BEGIN ... COMMIT: "
+                                                      "drop one or the other");
     }
   }
   if (has_file && p.string("file").empty()) throw roachrun::ParamError("file", "'file' is empty: give a path");
@@ -70,25 +131,39 @@ void check(const roachrun::Params& p) {
 
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   roachrun::Connection& conn = ctx.connection();
-  if (p.has("file")) {
-    const fs::path path = resolve(ctx.scenario_file(), p.string("file"));
-    const std::string script = read_file(path);
-    if (blank(script)) ctx.log().warn("SQL file '{}' has no statements", path.string());
-    ctx.log().debug("running SQL file '{}'", path.string());
-    run_script(conn, script, "in SQL file '" + path.string() + "'");
+  // Asked once per connection: it decides the wrapping below, and on CockroachDB before v22.1
+  // it is what lets Ctrl-C close the session (that server ignores cancel requests).
+  const bool wrap_scripts = conn.dialect().cockroach_before(22, 1);
+  const std::vector<Script> scripts = scripts_of(ctx, p);
+
+  if (p.boolean("transaction")) {
+    if (p.has("file") && script_shape(scripts.front().text).transaction_control)
+      throw roachrun::StepError(scripts.front().what + ": the script has BEGIN, COMMIT or ROLLBACK of its own, and "
+                                "transaction: true already wraps the step in BEGIN ... COMMIT: drop one or the other");
+    run_in_transaction(ctx, conn, scripts, "sql.exec's transaction was rolled back: no statement of the step took effect");
     return;
   }
-  // Each list item is its own round trip. PostgreSQL runs a multi-statement string as one
-  // implicit transaction, so statements that refuse a transaction block (CREATE DATABASE) need
-  // an item of their own.
-  const auto statements = p.strings("sql");
-  for (std::size_t i = 0; i < statements.size(); ++i) {
+  // Each script is one implicit transaction on PostgreSQL and on CockroachDB v22.1+: all of its
+  // statements or none. CockroachDB before v22.1 ran each statement of a script in a
+  // transaction of its own (cockroachdb/cockroach PR #76834, merged for v22.1; its release
+  // note: "statements that arrived in a batch during the simple query protocol would all
+  // execute in their own implicit transactions"), so there a script of several statements goes
+  // inside BEGIN ... COMMIT -- unless it has transaction control of its own, which runs as it
+  // would on the others.
+  for (const Script& script : scripts) {
     if (ctx.interrupted().load()) throw roachrun::Interrupted();
-    ctx.log().debug("running statement {} of {}", i + 1, statements.size());
-    run_script(conn, statements[i],
-               statements.size() > 1
-                   ? "statement " + std::to_string(i + 1) + " of " + std::to_string(statements.size())
-                   : std::string());
+    const ScriptShape shape = script_shape(script.text);
+    if (wrap_scripts && shape.statements > 1 && !shape.transaction_control) {
+      ctx.log().debug("{}: several statements on CockroachDB before v22.1, sent inside BEGIN ... COMMIT",
+                      script.what.empty() ? "the script" : script.what);
+      run_in_transaction(ctx, conn, {script}, "rolled back: none of its statements took effect");
+      continue;
+    }
+    try {
+      conn.exec_script(script.text);
+    } catch (const roachrun::DbError& e) {
+      rethrow_as(e, script.what);
+    }
   }
 }
 
@@ -104,6 +179,9 @@ roachrun::StepType exec_step() {
               roachrun::optional_param("sql", ParamType::string_list,
                        "a statement, or a list of statements each run on its own (several per item allowed)"),
               roachrun::optional_param("file", ParamType::string, "path of a .sql script, relative to the scenario file's directory"),
+              roachrun::optional_param("transaction", ParamType::boolean,
+                       "run the whole step (every statement, or the file) in one BEGIN ... COMMIT; ROLLBACK on error",
+                       false),
           },
       .run = run,
       .check = check,

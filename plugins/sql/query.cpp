@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "python_repr.hpp"
+#include "several_statements.hpp"
 #include "steps.hpp"
 
 namespace roachrun_sql {
@@ -81,12 +82,15 @@ void check(const roachrun::Params& p) {
 }
 
 void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
+  // Asked once per connection: on CockroachDB before v22.1, which ignores cancel requests, it is
+  // what lets Ctrl-C close the session instead of waiting for a long query.
+  ctx.connection().dialect();
   const roachrun::Result res = [&] {
     try {
       return ctx.connection().exec_params(p.string("sql"), query_params(p));
     } catch (const roachrun::DbError& e) {
       // The server's words for a second statement are cryptic; say what to do instead.
-      if (e.sqlstate() == "42601" && e.server_message().find("multiple commands") != std::string::npos)
+      if (several_statements_refused(e.sqlstate(), e.server_message()))
         throw roachrun::DbError(e.sqlstate(), e.server_message(),
                                 "sql.query runs exactly one statement (use sql.exec for several)");
       throw;

@@ -102,6 +102,44 @@ TEST_F(CancelRegistry, CancelReachesAConnectionMadeByReconnect) {
   EXPECT_LT(Clock::now() - start, 10s);
 }
 
+TEST_F(CancelRegistry, ASessionOnCockroachBefore22_1IsClosedInsteadOfCancelled) {
+  // CockroachDB before v22.1 ignores cancel requests: once dialect() has seen such a server, the
+  // session is shut down instead. Played by PostgreSQL with a stand-in version() first in the
+  // search path; that PostgreSQL's backend still sleeps afterwards shows no cancel was sent.
+  const std::string database = TestServer::get().create_database("cancelclose");
+  Connection setup = TestServer::get().connect("root", database);
+  setup.exec_simple("CREATE SCHEMA fake");
+  setup.exec_simple("CREATE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
+                    "$$SELECT 'CockroachDB CCL v21.2.17 (fake, for tests)'::text$$");
+  LibpqOptions options = TestServer::get().options("root", database);
+  options.emplace_back("options", "-csearch_path=public,fake,pg_catalog");
+  Connection c = Connection::open(options, "old-cockroach");
+  ASSERT_TRUE(c.dialect().cockroach_before(22, 1)) << c.dialect().version;
+  Connection plain = TestServer::get().connect();  // PostgreSQL as itself: cancelled as ever
+
+  std::string sqlstate;
+  std::thread sleeper([&] {
+    try {
+      c.exec_simple("SELECT pg_sleep(60)");
+    } catch (const DbError& e) {
+      sqlstate = e.sqlstate();
+    }
+  });
+  const int pid = backend_pid(c);
+  const bool sleeping = wait_until_sleeping(pid);
+  const auto start = Clock::now();
+  std::size_t closed = 0;
+  cancel_all_connections(&closed);
+  sleeper.join();
+  ASSERT_TRUE(sleeping) << "the statement never started";
+  EXPECT_EQ(closed, 1u) << "only the CockroachDB v21.2 session is closed";
+  EXPECT_EQ(sqlstate, "08006") << "the statement ends as on a lost connection";
+  EXPECT_LT(Clock::now() - start, 5s);
+  reset_cancel_registry_for_tests();  // the check below connects
+  EXPECT_TRUE(wait_until_sleeping(pid)) << "closed, not cancelled: the server still runs the statement";
+  setup.query("SELECT pg_terminate_backend($1)", pid);
+}
+
 TEST_F(CancelRegistry, CancelReachesEveryThreadsConnection) {
   // As bank.workload's clients: one connection per thread, opened by the thread itself.
   constexpr int kThreads = 4;

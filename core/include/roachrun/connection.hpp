@@ -13,6 +13,9 @@
 // fails with DbError 57014), and from then on open(), open_database() and reconnect() throw
 // Interrupted, so no retry loop reconnects its way past Ctrl-C. A statement sent after the
 // interrupt is not cancelled: code that runs many poll StepContext::interrupted() between them.
+// CockroachDB before v22.1 ignores cancel requests: a session whose dialect() found such a
+// server is closed instead (its statement fails with DbError 08006 at once, but may go on
+// running on the server, and roachrun says so on stderr).
 #pragma once
 
 #include <cstdint>
@@ -168,7 +171,8 @@ class ROACHRUN_API Connection {
   // "quoted" identifier, safe to splice into SQL.
   std::string escape_identifier(std::string_view identifier) const;
 
-  // Detected on first call with SELECT version(), then cached.
+  // Detected on first call with SELECT version(), then cached. On CockroachDB before v22.1 it
+  // also makes Ctrl-C close this session rather than send a cancel request (see above).
   const Dialect& dialect();
 
   // A new connection with the same settings but another database (e.g. to grant on a schema in

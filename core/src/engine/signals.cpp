@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -57,7 +59,21 @@ Interrupts& Interrupts::install() {
 
 void Interrupts::interrupt() noexcept {
   interrupted_ = true;
-  cancel_all_connections();
+  std::size_t closed = 0;
+  cancel_all_connections(&closed);
+  if (closed > 0) {
+    // Closing a session does not stop what its server runs (CockroachDB before v22.1 ignores
+    // cancel requests, see Connection::dialect()): say so, once.
+    char msg[256];
+    const int n = std::snprintf(msg, sizeof msg,
+                                "roachrun: closed %zu connection(s) to CockroachDB older than v22.1, which ignores "
+                                "cancel requests: a statement they were running may still be running on the server\n",
+                                closed);
+    if (n > 0) {
+      ssize_t ignored = write(STDERR_FILENO, msg, std::min(static_cast<std::size_t>(n), sizeof msg - 1));
+      (void)ignored;
+    }
+  }
 }
 
 }  // namespace roachrun

@@ -1,7 +1,9 @@
 // Ctrl-C and SIGTERM: the first one sets the interrupted flag and cancels the statement in flight
 // on every open Connection (the SDK's cancel registry: the core's, the steps' own, reconnected
 // ones), so the run unwinds normally (rolling back, stopping the local server, removing its
-// directory) and exits 130; connecting after it throws Interrupted. A second one exits at once,
+// directory) and exits 130; connecting after it throws Interrupted. Sessions on CockroachDB before
+// v22.1, which ignores cancel requests, are closed instead, with a word on stderr that their
+// statements may still run on the server. A second one exits at once,
 // after an immediate shutdown of the local server (or every node of the local formation) and the
 // removal of its directory.
 #pragma once

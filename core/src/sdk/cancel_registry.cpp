@@ -1,5 +1,9 @@
 #include "cancel_registry.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <mutex>
 #include <new>
@@ -51,8 +55,17 @@ Registry& registry() {
 class CancelEntry {
  public:
   explicit CancelEntry(PGconn* conn) : key(std::make_shared<CancelKey>(conn)) {}
+  ~CancelEntry() {
+    if (socket >= 0) ::close(socket);
+  }
+  CancelEntry(const CancelEntry&) = delete;
+  CancelEntry& operator=(const CancelEntry&) = delete;
+
   // Shared with a cancel_all_connections() in progress, so it outlives a concurrent deregistration.
   std::shared_ptr<CancelKey> key;
+  // close_instead_of_cancel(): a duplicate of the session's socket, shut down instead of sending
+  // `key` (the server would ignore the request); -1 otherwise. Guarded by the registry's mutex.
+  int socket = -1;
 };
 
 CancelEntry* register_for_cancel(PGconn* conn) {
@@ -80,24 +93,39 @@ void throw_if_cancelled() {
   if (r.cancelled) throw Interrupted();
 }
 
-std::size_t cancel_all_connections() noexcept {
+void close_instead_of_cancel(CancelEntry* entry, PGconn* conn) noexcept {
+  if (!entry || !conn || PQsocket(conn) < 0) return;
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  // Close-on-exec: a child roachrun starts (a local server) must not hold the session open.
+  if (entry->socket < 0) entry->socket = fcntl(PQsocket(conn), F_DUPFD_CLOEXEC, 0);
+  // If the duplicate fails (no descriptors left), the session keeps the cancel request.
+}
+
+std::size_t cancel_all_connections(std::size_t* closed) noexcept {
   Registry& r = registry();
   std::vector<std::shared_ptr<CancelKey>> keys;
+  std::size_t shut = 0, sent = 0;
   {
     std::lock_guard lock(r.mutex);
     r.cancelled = true;
+    // Under the lock, so the entry (and its descriptor) cannot go meanwhile. SHUT_RDWR wakes the
+    // thread waiting for the reply: libpq sees the connection closed.
+    for (CancelEntry* e : r.entries)
+      if (e->socket >= 0) shut += ::shutdown(e->socket, SHUT_RDWR) == 0 ? 1 : 0;
     try {
       keys.reserve(r.entries.size());
     } catch (const std::bad_alloc&) {
       // No room for a copy: send under the lock (closing connections wait meanwhile).
-      std::size_t sent = 0;
-      for (CancelEntry* e : r.entries) sent += e->key->send() ? 1 : 0;
+      for (CancelEntry* e : r.entries) sent += e->socket < 0 && e->key->send() ? 1 : 0;
+      if (closed) *closed = shut;
       return sent;
     }
-    for (CancelEntry* e : r.entries) keys.push_back(e->key);
+    for (CancelEntry* e : r.entries)
+      if (e->socket < 0) keys.push_back(e->key);
   }
-  std::size_t sent = 0;
   for (auto& key : keys) sent += key->send() ? 1 : 0;
+  if (closed) *closed = shut;
   return sent;
 }
 

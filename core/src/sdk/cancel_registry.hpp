@@ -30,14 +30,23 @@ void deregister_for_cancel(CancelEntry* entry) noexcept;
 // Throws Interrupted if cancel_all_connections() has run: lets a connect fail before it waits on
 // the network. Thread-safe.
 void throw_if_cancelled();
+// Marks `entry`, the session of `conn`, as one whose server ignores cancel requests (CockroachDB
+// before v22.1): cancel_all_connections() shuts its socket down instead, so a statement waiting
+// on the server returns at once (as a lost connection, 08006) -- while the server may go on
+// running it. Connection::dialect() calls it when it detects such a server. Keeps a duplicate
+// of the socket's descriptor until deregistration, so the shutdown can never reach a descriptor
+// number the process has reused for something else. Thread-safe; idempotent.
+void close_instead_of_cancel(CancelEntry* entry, PGconn* conn) noexcept;
 
 // HOST ONLY: the engine's Interrupts calls it on the first Ctrl-C/SIGTERM, after setting the
 // interrupted flag steps see. Sends a cancel request for the statement in flight on every
-// registered session, and makes every later connect throw Interrupted. Requests are sent outside
-// the registry's lock, so connections on other threads open and close meanwhile without waiting.
-// Returns how many requests were sent. Thread-safe; not async-signal-safe (call it from a
-// thread, as the signal thread does).
-ROACHRUN_API std::size_t cancel_all_connections() noexcept;
+// registered session -- or, for a session marked by close_instead_of_cancel(), shuts its socket
+// down -- and makes every later connect throw Interrupted. Requests are sent outside the
+// registry's lock, so connections on other threads open and close meanwhile without waiting
+// (a shutdown is one non-blocking call, made under it). Returns how many requests were sent;
+// `closed`, if given, gets how many sessions were shut down instead. Thread-safe; not
+// async-signal-safe (call it from a thread, as the signal thread does).
+ROACHRUN_API std::size_t cancel_all_connections(std::size_t* closed = nullptr) noexcept;
 
 // TESTS ONLY: how many sessions are registered now.
 ROACHRUN_API std::size_t registered_connections() noexcept;

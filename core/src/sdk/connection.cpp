@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cancel_registry.hpp"
+#include "connect_advice.hpp"
 #include "roachrun/error.hpp"
 
 namespace roachrun {
@@ -44,41 +45,6 @@ std::string endpoint_of(const std::vector<std::pair<std::string, std::string>>& 
     out += (i ? "," : "") + (hosts[i].empty() ? "localhost" : hosts[i]) + ":" + (port.empty() ? "5432" : port);
   }
   return out;
-}
-
-// What the user should do about a failed connection, judged from libpq's or the server's
-// message. TLS problems first: their messages also mention users and hosts.
-std::string advice_for(const std::string& message) {
-  auto has = [&](const char* text) { return message.find(text) != std::string::npos; };
-  if (has("server does not support SSL"))
-    return "the server does not speak TLS (an insecure target): drop secure: true, or use sslmode=disable";
-  if (has("no pg_hba.conf entry") && (has("no encryption") || has("SSL off")))
-    return "the server accepts only TLS connections with a client certificate: set target.secure: true "
-           "and certs_dir (or sslmode=verify-full with sslcert/sslkey)";
-  if (has("requires a valid client certificate"))
-    return "the server wants a client certificate: use a secure target with certs_dir holding "
-           "client.<user>.crt/.key, or give sslcert and sslkey";
-  if (has("certificate authentication failed"))
-    return "the server refused the client certificate for this user: its CN must be the user's name "
-           "(certs_dir/client.<user>.crt with CN=<user>)";
-  if (has("unknown ca") || has("certificate unknown"))
-    return "the server does not trust the client certificate: it was signed by another CA than the one the "
-           "server uses; create it with that CA's key";
-  if (has("does not match host name"))
-    return "the server's certificate does not name this host: connect to a host it names, or recreate "
-           "node.crt with this host in its hosts";
-  if (has("certificate verify failed"))
-    return "the server's certificate is not signed by the CA in sslrootcert (certs_dir/ca.crt): use the CA "
-           "that signed the server's certificate";
-  if (has("private key file") || has("has group or world access"))
-    return "fix the key file's permissions: chmod 600 <key file>";
-  if (has("Connection refused") || has("could not translate host name") || has("timeout expired"))
-    return "is the server running there? Check the target's host and port";
-  if (has("authentication failed") || has("does not exist") || has("no pg_hba.conf entry") || has("password"))
-    return "check the connection's user and password (and that the user exists)";
-  if (has("certificate") || has("SSL"))
-    return "check the TLS settings and certificate files of the connection";
-  return {};
 }
 
 // libpq's own words for a connection that went away, when it gives no SQLSTATE.
@@ -192,7 +158,7 @@ Connection Connection::open(std::vector<std::pair<std::string, std::string>> opt
     std::string user = option_value(options, "user");
     std::string text = "cannot connect to " + endpoint + " as user '" + user + "' (connection '" + label +
                        "', database '" + option_value(options, "dbname") + "'): " + message;
-    if (auto advice = advice_for(message); !advice.empty()) text += "\n  hint: " + advice;
+    if (auto advice = connect_advice(message); !advice.empty()) text += "\n  hint: " + advice;
     throw ConnectError(endpoint, text);
   }
   PQsetNoticeReceiver(conn.get(), log_notice, nullptr);
@@ -327,6 +293,12 @@ const Dialect& Connection::dialect() {
   if (!dialect_) {
     Result r = exec_simple("SELECT version()");
     dialect_ = Dialect::from_version_string(std::string(r.text(0, 0)));
+    // CockroachDB honours pgwire cancel requests only from v22.1 (cockroachdb/cockroach PR
+    // #67501; the v22.1 docs' PostgreSQL-compatibility page dropped it from the unsupported
+    // features, cockroachdb/docs PR #13832). Before, it answers a cancel request by closing it
+    // and runs on (PR #33202: "still don't cancel the request"), so Ctrl-C would wait for the
+    // statement: close this session instead.
+    if (dialect_->cockroach_before(22, 1)) close_instead_of_cancel(cancel_.get(), conn_.get());
   }
   return *dialect_;
 }

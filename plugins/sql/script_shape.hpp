@@ -1,0 +1,19 @@
+// What a script is made of, as far as sql.exec must know without a SQL parser: how many
+// statements it holds and whether it manages transactions itself. A small lexer that knows
+// where a `;` does not end a statement: inside '...' and E'...' strings, "..." identifiers,
+// $tag$...$tag$ bodies, -- and /* */ comments.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace roachrun_sql {
+
+struct ScriptShape {
+  std::size_t statements = 0;       // non-empty statements
+  bool transaction_control = false;  // one of them is BEGIN, START, COMMIT, END, ROLLBACK or ABORT
+};
+
+ScriptShape script_shape(std::string_view sql);
+
+}  // namespace roachrun_sql
