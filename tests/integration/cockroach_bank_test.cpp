@@ -1,7 +1,9 @@
 // The bank plugin's forcing and pipeline statements in CockroachDB mode (issue 14, gaps 1-4),
 // through the roachrun binary against the real test PostgreSQL made to look like CockroachDB.
 //
-// A minimal fake of this file's own, in the connected database: fake.version() names a
+// A minimal fake of this file's own (the shared CockroachDB stand-in, tests/support/
+// cockroach_standin.hpp on branch wip-standin, was not committed in time to build on), in the
+// connected database: fake.version() names a
 // CockroachDB release (found before pg_catalog's through the connection's search_path, as
 // workload_test.cpp does) and crdb_internal.force_retry(interval) is a PL/pgSQL function with
 // CockroachDB's rule: SQLSTATE 40001 while the transaction is younger than the interval. Its age
