@@ -2,16 +2,32 @@
 // has: it forwards bytes both ways, records what clients sent (the statements, in clear: the
 // tests connect with sslmode=disable), can be armed to drop the connection at COMMIT, and can
 // play a server that goes away: cut every open connection, refuse new ones, then come back.
+// It frames the client's messages (PostgreSQL protocol 3) so it can record each statement and,
+// given a rewriter, replace a statement's text before the server sees it (the CockroachDB
+// stand-in, cockroach_standin.hpp). After an SSLRequest or GSSENCRequest the server accepts, the
+// bytes are encrypted: the proxy forwards them untouched and records no statements.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace roachrun::test {
+
+// One statement a client sent, as it sent it (before any rewrite): a simple Query message's
+// text (which may hold several statements), or a Parse message's query text (extended).
+struct RecordedStatement {
+  int connection = 0;  // 1 for the proxy's first accepted connection, 2 for the next, ...
+  bool extended = false;
+  std::string text;
+  std::string user;      // of the connection's StartupMessage
+  std::string database;  // of the connection's StartupMessage (the user's name if it gave none)
+};
 
 class TcpProxy {
  public:
@@ -52,9 +68,21 @@ class TcpProxy {
   // How many times `text` occurs in client_bytes().
   int count_sent(const std::string& text) const;
 
+  // Returns the text to send instead of a statement's, or nothing to send it as it is. Called on
+  // the connection's own thread (so it may block, e.g. on a query of its own), for every Query
+  // and Parse message, concurrently for different connections.
+  using Rewriter = std::function<std::optional<std::string>(const RecordedStatement&)>;
+  // Set it before clients connect.
+  void set_rewriter(Rewriter rewriter);
+  // Every statement every client sent, in arrival order (the original text, not a rewrite).
+  std::vector<RecordedStatement> statements() const;
+
  private:
   void accept_loop();
-  void pump(int client, int server, int generation);
+  void pump(int client, int server, int generation, int connection);
+  // Records and rewrites one complete typed client message (type byte, length, body).
+  // `session`: the connection's number, user and database; its text is set per statement.
+  std::string forward_message(const RecordedStatement& session, std::string message);
 
   int listen_fd_ = -1;
   int upstream_port_ = 0;
@@ -69,6 +97,8 @@ class TcpProxy {
   mutable std::mutex mutex_;
   std::string marker_ = "COMMIT";  // under mutex_
   std::string sent_;
+  std::vector<RecordedStatement> statements_;  // under mutex_
+  Rewriter rewriter_;  // set before connections; read by the pumps
   std::map<int, int> open_;  // running pumps by generation (under mutex_)
   std::vector<std::thread> pumps_;
   std::thread acceptor_;
