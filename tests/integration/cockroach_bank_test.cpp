@@ -1,9 +1,10 @@
 // The bank plugin's forcing and pipeline statements in CockroachDB mode (issue 14, gaps 1-4),
 // through the roachrun binary against the real test PostgreSQL made to look like CockroachDB.
 //
-// A minimal fake of this file's own (the shared CockroachDB stand-in, tests/support/
-// cockroach_standin.hpp on branch wip-standin, was not committed in time to build on), in the
-// connected database: fake.version() names a
+// Two ways. The shared CockroachDB stand-in (tests/support/cockroach_standin.hpp, merged late:
+// the StandIn* tests at the end), and first a minimal fake of this file's own, written before the
+// stand-in was committed and kept for the refusals the stand-in does not reach, in the connected
+// database: fake.version() names a
 // CockroachDB release (found before pg_catalog's through the connection's search_path, as
 // workload_test.cpp does) and crdb_internal.force_retry(interval) is a PL/pgSQL function with
 // CockroachDB's rule: SQLSTATE 40001 while the transaction is younger than the interval. Its age
@@ -17,6 +18,7 @@
 #include <regex>
 #include <string>
 
+#include "support/cockroach_standin.hpp"
 #include "support/command.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
@@ -30,14 +32,14 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 // crdb_internal.force_retry as CockroachDB has it (pkg/sql/sem/builtins/builtins.go): fails while
 // StmtTimestamp - TxnTimestamp is below the interval, else returns 0.
 const char* kForceRetryByAge =
-    "CREATE OR REPLACE FUNCTION crdb_internal.force_retry(i interval) RETURNS bigint LANGUAGE plpgsql AS $$BEGIN "
-    "IF clock_timestamp() - transaction_timestamp() < i THEN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = "
+    "CREATE OR REPLACE FUNCTION crdb_internal.force_retry(min_age interval) RETURNS bigint LANGUAGE plpgsql AS $$BEGIN "
+    "IF clock_timestamp() - transaction_timestamp() < min_age THEN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = "
     "'restart transaction: crdb_internal.force_retry(): forced by crdb_internal.force_retry()'; END IF; "
     "RETURN 0; END$$";
 
 // A force_retry that refuses as a server's privilege check does: 42501 with `message`.
 std::string refusing_force_retry(const std::string& message) {
-  return "CREATE OR REPLACE FUNCTION crdb_internal.force_retry(i interval) RETURNS bigint LANGUAGE plpgsql AS "
+  return "CREATE OR REPLACE FUNCTION crdb_internal.force_retry(min_age interval) RETURNS bigint LANGUAGE plpgsql AS "
          "$$BEGIN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = '" + message + "'; END$$";
 }
 
@@ -49,7 +51,7 @@ class CockroachBank : public ::testing::Test {
     c.exec_simple("CREATE TABLE accounts (id INT PRIMARY KEY, balance INT)");
     c.exec_simple("INSERT INTO accounts VALUES (1, 1000), (2, 250)");
     c.exec_simple("CREATE SCHEMA fake");
-    c.exec_simple("CREATE SCHEMA crdb_internal");
+    c.exec_simple("CREATE SCHEMA IF NOT EXISTS crdb_internal");  // the stand-in may have put it in template1
     c.exec_simple(kForceRetryByAge);
     // A user that is not root, as the tutorial's maxroach (roles are the server's: made once).
     c.exec_script("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'forcer') THEN "
@@ -64,7 +66,8 @@ class CockroachBank : public ::testing::Test {
                              .c_str());
   }
   // Runs `steps` as `user` through the proxy, in CockroachDB mode.
-  CommandResult run(const std::string& steps, const std::string& user = "root", const std::string& retry = "") {
+  CommandResult run(const std::string& steps, const std::string& user = "root", const std::string& retry = "",
+                    int port = 0) {
     const std::string file =
         dir_.write("s.yaml", "scenario: cockroach-bank\n"
                              "connections:\n"
@@ -72,7 +75,7 @@ class CockroachBank : public ::testing::Test {
                                  ", options: '-csearch_path=public,fake,pg_catalog'}\n" +
                                  (retry.empty() ? "" : "retry: " + retry + "\n") + "steps:\n" + steps);
     return roachrun({"run", file, "--target",
-                     "postgresql://root@127.0.0.1:" + std::to_string(proxy_.port()) + "/defaultdb?sslmode=disable"});
+                     "postgresql://root@127.0.0.1:" + std::to_string(port ? port : proxy_.port()) + "/defaultdb?sslmode=disable"});
   }
   bool ledger_exists() {
     return direct().exec_simple("SELECT count(*) FROM pg_tables WHERE tablename = 'transfers'").integer(0, 0) == 1;
@@ -226,6 +229,64 @@ TEST_F(CockroachBank, PipelineSetsTheLevelOnTheSessionAndBeginsPlainly) {
   EXPECT_GE(proxy_.count_sent(std::string("bank_begin\0BEGIN\0", 17)), 2) << proxy_.client_bytes();
   EXPECT_EQ(proxy_.count_sent("BEGIN ISOLATION LEVEL READ COMMITTED"), 0);
   EXPECT_TRUE(contains(r.out, "audit: ok")) << r.out;
+}
+
+// --- the same through the shared CockroachDB stand-in (merged from wip-standin at the end) -------
+
+bool sent(const CockroachStandIn& s, const std::string& part) {
+  for (const auto& st : s.statements())
+    if (contains(st.text, part)) return true;
+  return false;
+}
+
+TEST_F(CockroachBank, StandInV19_1RefusesAUserNotRootBeforeAnyForcingAndLetsRootForce) {
+  CockroachStandIn standin("19.1.0");
+  auto r = run("  - bank.force_retry: {times: 1}\n", "forcer", "{base_backoff: 1ms}", standin.port());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "is for root only before CockroachDB v19.2 (the server is v19.1.0)")) << r.err;
+  EXPECT_FALSE(sent(standin, "force_retry"));
+  EXPECT_FALSE(sent(standin, "BEGIN"));
+  r = run("  - bank.force_retry: {times: 2}\n", "root", "{base_backoff: 1ms}", standin.port());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CockroachBank, StandInV26_1GateIsOpenedOutsideTheTransaction) {
+  CockroachStandIn standin("26.1.0");  // allow_unsafe_internals off by default there
+  auto r = run("  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 2}\n", "root",
+               "{base_backoff: 1ms}", standin.port());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(balances(database_), "1=900 2=350 ");
+  int set_at = -1, begin_at = -1, i = 0;
+  for (const auto& st : standin.statements()) {
+    if (set_at < 0 && contains(st.text, "SET allow_unsafe_internals = true")) set_at = i;
+    if (begin_at < 0 && contains(st.text, "BEGIN")) begin_at = i;
+    ++i;
+  }
+  EXPECT_GE(set_at, 0);
+  EXPECT_LT(set_at, begin_at) << "outside the transaction, before it";
+}
+
+TEST_F(CockroachBank, StandInSavepointForcingExhaustsByTheCounter) {
+  CockroachStandIn standin("23.1.11");
+  auto r = run("  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 4, id: si-1}\n", "root",
+               "{protocol: savepoint, max_retries: 3, base_backoff: 200ms}", standin.port());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "retries exhausted")) << r.err;
+  EXPECT_EQ(balances(database_), "1=1000 2=250 ");
+  r = run("  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 2, id: si-1}\n", "root",
+          "{protocol: savepoint, max_retries: 3, base_backoff: 200ms}", standin.port());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(balances(database_), "1=900 2=350 ");
+}
+
+TEST_F(CockroachBank, StandInV22_1PipelineBeginsPlainly) {
+  CockroachStandIn standin("22.1.6");
+  auto r = run("  - bank.workload: {accounts: 10, clients: 2, transfers: 20, protocol: pipeline, "
+               "isolation: read_committed}\n",
+               "root", "{max_retries: 20, base_backoff: 1ms}", standin.port());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(sent(standin, "SET default_transaction_isolation = 'read committed'"));
+  EXPECT_FALSE(sent(standin, "BEGIN ISOLATION LEVEL READ COMMITTED"));
 }
 
 }  // namespace
