@@ -18,7 +18,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::int64_t times = p.integer("times");
   roachrun::Connection& conn = ctx.connection();
   require_no_transaction(conn, "bank.force_retry");
-  const bool cockroach = is_cockroach(ctx);  // asked before BEGIN: it may run a query
+  // Before BEGIN (it may run a query): a server that will refuse the forcing call fails the step here.
+  const ForcingSession forcing = prepare_forcing(ctx, "bank.force_retry", times > 0);
 
   roachrun::RetryPolicy policy = ctx.retry_policy();
   if (p.has("max_retries")) policy.max_retries = static_cast<int>(p.integer("max_retries"));
@@ -30,7 +31,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
       [&](roachrun::Connection& c) {
         ++attempt;
         c.exec_simple("SELECT now()");
-        if (attempt <= times) force_serialization_failure(c, cockroach, "forced retry (bank.force_retry)");
+        if (attempt <= times) force_serialization_failure(c, forcing, "forced retry (bank.force_retry)");
       },
       policy);
   ctx.log().info("{} forced retr{} absorbed: committed on attempt {}", times, times == 1 ? "y" : "ies", stats.attempts);

@@ -37,7 +37,9 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::string table = quoted_table(conn, p);
   const std::string name = p.string("table");  // for messages
   const std::string ledger = conn.escape_identifier(p.string("ledger"));
-  const bool cockroach = is_cockroach(ctx);  // asked before BEGIN: it may run a query
+  // Before BEGIN (it may run a query) and before the ledger is made: a server that will refuse
+  // the forcing call fails the step here, having changed nothing.
+  const ForcingSession forcing = prepare_forcing(ctx, "bank.transfer", force_retries > 0);
 
   // The statements of the tutorial's transfer_funds(), shared with bank.workload.
   const TransferSql sql = TransferSql::for_table(table);
@@ -114,7 +116,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
                                       ": nothing was transferred (create it first, e.g. with bank.create_accounts)");
         }
         // Testing aid: fail after the work is done, as a conflicting transaction would at COMMIT.
-        if (attempt <= force_retries) force_serialization_failure(c, cockroach, "forced retry (bank.transfer)");
+        if (attempt <= force_retries) force_serialization_failure(c, forcing, "forced retry (bank.transfer)");
       },
       policy, hooks);
   if (already_applied)

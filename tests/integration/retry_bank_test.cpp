@@ -77,10 +77,11 @@ class BankRetry : public ::testing::Test {
     c.exec_simple("INSERT INTO accounts VALUES (1, 1000), (2, 250)");
   }
   // Runs `steps` (YAML list items) against `port` (the server's by default).
-  CommandResult run(const std::string& steps, int port = 0, const std::string& retry = "") {
+  CommandResult run(const std::string& steps, int port = 0, const std::string& retry = "",
+                    const std::string& user = "root") {
     const std::string file = dir_.write("s.yaml", "scenario: bank-retry\n"
                                                   "connections:\n"
-                                                  "  app: {user: root, database: " + database_ + "}\n" +
+                                                  "  app: {user: " + user + ", database: " + database_ + "}\n" +
                                                   (retry.empty() ? "" : "retry: " + retry + "\n") + "steps:\n" + steps);
     const int p = port ? port : TestServer::get().port();
     return roachrun({"run", file, "--target", "postgresql://root@127.0.0.1:" + std::to_string(p) + "/defaultdb?sslmode=disable"});
@@ -155,6 +156,54 @@ TEST_F(BankRetry, ConcurrentTransfersNeverOverdraw) {
   EXPECT_EQ(ok, 2);
   EXPECT_EQ(insufficient, 3);
   EXPECT_EQ(balances(database_), "1=1200 2=50 ");
+}
+
+// --- forcing, PostgreSQL's side of issue 14's gaps 1-3 (cockroach_bank_test.cpp: CockroachDB's) ----
+
+// Gap 1: the root-only rule is CockroachDB's before v19.2; on PostgreSQL a plain user forces
+// retries as root does (the DO block needs no privilege).
+TEST_F(BankRetry, ForcingNeedsNoRootOnPostgres) {
+  Connection c = TestServer::get().connect("root", database_);
+  c.exec_script("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'forcer') THEN "
+                "CREATE ROLE forcer LOGIN; END IF; END$$");
+  c.exec_simple("GRANT ALL ON SCHEMA public TO forcer");
+  c.exec_simple("GRANT ALL ON TABLE accounts TO forcer");
+  auto r = run("  - bank.force_retry: {times: 1}\n"
+               "  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 1}\n",
+               0, "{base_backoff: 1ms}", "forcer");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(contains(r.err, "root only")) << r.err;
+  EXPECT_EQ(balances(database_), "1=900 2=350 ");
+}
+
+// Gap 2: the v25.4 gate is CockroachDB's; PostgreSQL gets neither the SET nor crdb_internal.
+TEST_F(BankRetry, ForcingOnPostgresSendsNoCockroachSettings) {
+  TcpProxy proxy(TestServer::get().port());
+  auto r = run("  - bank.force_retry: {times: 1}\n"
+               "  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 1}\n",
+               proxy.port(), "{base_backoff: 1ms}");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(proxy.count_sent("allow_unsafe_internals"), 0) << proxy.client_bytes();
+  EXPECT_EQ(proxy.count_sent("crdb_internal"), 0) << proxy.client_bytes();
+  EXPECT_EQ(proxy.count_sent("RAISE EXCEPTION USING ERRCODE = '40001'"), 2) << proxy.client_bytes();
+}
+
+// Gap 3: with the savepoint protocol and the tutorial's real backoffs (200, 400, 800 ms), only
+// the attempt counter decides: 4 forced failures exhaust 3 retries and change nothing; 2 are
+// absorbed and the transfer applies once.
+TEST_F(BankRetry, SavepointForcingWithRealBackoffObeysTheAttemptCounter) {
+  auto r = run("  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 4, id: sp-1}\n", 0,
+               "{protocol: savepoint, max_retries: 3, base_backoff: 100ms}");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "transaction did not succeed after 4 attempts (3 retries); retries exhausted")) << r.err;
+  EXPECT_EQ(balances(database_), "1=1000 2=250 ");
+  EXPECT_EQ(ledger_rows(), 0);
+  r = run("  - bank.transfer: {from: 1, to: 2, amount: 100, force_retries: 2, id: sp-1}\n", 0,
+          "{protocol: savepoint, max_retries: 3, base_backoff: 100ms}");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "3 attempts, 2 retries")) << r.err;
+  EXPECT_EQ(balances(database_), "1=900 2=350 ");
+  EXPECT_EQ(ledger_rows(), 1);
 }
 
 // --- exactly once ------------------------------------------------------------------------------

@@ -593,6 +593,21 @@ TEST_P(WorkloadOnCockroach, SingleStatementConservesMoneyUnderContention) {
 INSTANTIATE_TEST_SUITE_P(Workload, WorkloadOnCockroach, ::testing::Bool(),
                          [](const auto& p) { return p.param ? "with_ledger" : "without_ledger"; });
 
+// Issue 14, gap 4: PostgreSQL honours the modes of a BEGIN sent by the extended protocol, so there
+// the pipeline's prepared BEGIN keeps carrying the level, and no session default is set
+// (cockroach_bank_test.cpp has CockroachDB's form: a plain BEGIN and the session default).
+TEST_F(Workload, PipelineOnPostgresKeepsTheLevelOnItsBegin) {
+  TcpProxy proxy(TestServer::get().port());
+  auto r = run(scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "20"},
+                                               {"protocol", "pipeline"}, {"isolation", "read_committed"}}),
+                        kContentionRetry),
+               {}, url(proxy.port()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(proxy.count_sent("BEGIN ISOLATION LEVEL READ COMMITTED"), 2) << "prepared once per client";
+  EXPECT_EQ(proxy.count_sent("default_transaction_isolation"), 0);
+  expect_money_conserved(10, 1000);
+}
+
 // --- 8. node loss in a many-node target ---------------------------------------------------------
 
 // Three TCP proxies in front of the one test server act as the nodes of a three-node target

@@ -84,6 +84,16 @@ WorkloadSql WorkloadSql::build(const WorkloadConfig& config, const std::string& 
   }
   sql.begin = roachrun::begin_statement(config.retry.isolation);
   sql.session = roachrun::session_isolation_statement(config.retry.isolation);
+  if (cockroach && config.protocol == WorkloadProtocol::pipeline) {
+    // Pipeline mode sends BEGIN by the extended protocol, and there CockroachDB v22.1 starts the
+    // transaction without the modes the BEGIN carries (cockroachdb/cockroach issue #87012:
+    // `BEGIN READ ONLY` by PQexecParams ran read-write). A plain BEGIN takes every mode it leaves
+    // unspecified from the session's defaults (connExecutor.execStmtInNoTxnState), on the extended
+    // protocol as on the simple one: so the level goes into default_transaction_isolation, set
+    // by the simple protocol when the session is made, and every release honours it.
+    sql.begin = "BEGIN";
+    sql.session_for_pipeline = true;
+  }
   return sql;
 }
 
@@ -286,7 +296,8 @@ void WorkloadClient::session_replaced(const Connection& conn) noexcept {
 void WorkloadClient::prepare_session(Connection& c) {
   // A new session may be on another host: after a failover, libpq's next host that answered.
   current_host_ = host_of(c.endpoint());
-  if (*sql_.session && config_.protocol == WorkloadProtocol::single) c.exec_simple(sql_.session);
+  if (*sql_.session && (config_.protocol == WorkloadProtocol::single || sql_.session_for_pipeline))
+    c.exec_simple(sql_.session);
   if (config_.protocol == WorkloadProtocol::single) {
     c.prepare(kSingle, sql_.single, config_.ledger ? 4 : 3);
   } else {

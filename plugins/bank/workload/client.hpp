@@ -36,6 +36,8 @@ struct WorkloadSql {
   std::string lookup;    // is a transfer in the ledger? (after an ambiguous commit)
   const char* begin = "BEGIN";  // at the run's isolation (the SDK's statement)
   const char* session = "";     // SET default_transaction_isolation for implicit transactions; may be empty
+  // CockroachDB's pipeline: `begin` is a plain BEGIN and `session` sets the level (issue #87012).
+  bool session_for_pipeline = false;
   // `cockroach`: the target is CockroachDB, whose single statement takes another form.
   static WorkloadSql build(const WorkloadConfig& config, const std::string& quoted_table,
                            const std::string& quoted_ledger, bool cockroach);
