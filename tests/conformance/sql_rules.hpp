@@ -161,7 +161,7 @@ inline std::string where(const Statement& s) {
 
 // R1-R5, R7, R8, R10: one statement at a time, with the transaction state R7b needs.
 // R6 and R9: the simple-protocol statements of each connection in order.
-inline std::vector<std::string> check(const std::vector<RecordedStatement>& recorded, const CockroachRelease& release,
+inline std::vector<std::string> check(const std::vector<RecordedStatement>& recorded, const Dialect& release,
                                       const std::set<std::string>& shapes) {
   std::vector<std::string> violations;
   auto violation = [&](const char* rule, const std::string& what, const Statement& s) {
@@ -207,25 +207,25 @@ inline std::vector<std::string> check(const std::vector<RecordedStatement>& reco
     if (std::regex_search(t, m, force_retry)) {
       const auto seconds = interval_seconds(m[1].str());
       if (!seconds || *seconds < 60) violation("R7a", "force_retry with a short interval '" + m[1].str() + "'", s);
-      if (release.at_least(25, 4) && !c.unsafe_internals_on)
+      if (release.cockroach_at_least(25, 4) && !c.unsafe_internals_on)
         violation("R7b", "force_retry without SET allow_unsafe_internals = true before it on v25.4+", s);
-      if (!release.at_least(19, 2) && s.user != "root") violation("R7c", "force_retry on a non-root connection on v19.1", s);
+      if (release.cockroach_before(19, 2) && s.user != "root") violation("R7c", "force_retry on a non-root connection on v19.1", s);
     } else if (matches(t, R"(crdb_internal\s*\.\s*force_retry)")) {
       violation("R7a", "force_retry whose interval is not a literal", s);
     }
     if (matches(t, R"(\ballow_unsafe_internals\b)")) {
-      if (!release.at_least(25, 4)) violation("R7b", "allow_unsafe_internals before v25.4", s);
+      if (release.cockroach_before(25, 4)) violation("R7b", "allow_unsafe_internals before v25.4", s);
       if (std::regex_match(t, unsafe_on)) {
         if (c.in_transaction) violation("R7b", "SET allow_unsafe_internals inside a transaction", s);
         c.unsafe_internals_on = true;
       }
     }
-    if (release.major == 22 && release.minor == 1 && s.extended && std::regex_search(t, begin_re) && matches(t, R"(\bISOLATION\b)"))
+    if (release.cockroach_at_least(22, 1) && release.cockroach_before(22, 2) && s.extended && std::regex_search(t, begin_re) && matches(t, R"(\bISOLATION\b)"))
       violation("R8", "BEGIN with an isolation level over the extended protocol on v22.1", s);
     if (!shapes.count(shape_of(t))) violation("R10", "a statement shape not in cockroachdb-rules.md: `" + shape_of(t) + "`", s);
 
     if (s.extended) continue;  // R6, R9: transactions through the simple protocol
-    if (!release.at_least(22, 1) && s.in_query > 1 && s.index == 0 && !c.in_transaction && !std::regex_search(t, begin_re))
+    if (release.cockroach_before(22, 1) && s.in_query > 1 && s.index == 0 && !c.in_transaction && !std::regex_search(t, begin_re))
       violation("R9", "a script of " + std::to_string(s.in_query) + " statements outside an explicit transaction before v22.1",
                 s);
     if (std::regex_search(t, begin_re)) {

@@ -1,6 +1,5 @@
 #include "support/cockroach_standin.hpp"
 
-#include <charconv>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -66,31 +65,8 @@ bool has_parameters(const std::string& text) {
 
 }  // namespace
 
-CockroachRelease parse_cockroach_release(const std::string& release) {
-  CockroachRelease r;
-  const char* p = release.data();
-  const char* const end = p + release.size();
-  if (p != end && *p == 'v') ++p;
-  auto read = [&](int& out) {
-    auto [next, ec] = std::from_chars(p, end, out);
-    if (ec != std::errc()) throw std::invalid_argument("CockroachDB release '" + release + "': expected <major>.<minor>[.<patch>]");
-    p = next;
-  };
-  read(r.major);
-  if (p == end || *p != '.') throw std::invalid_argument("CockroachDB release '" + release + "': expected <major>.<minor>[.<patch>]");
-  ++p;
-  read(r.minor);
-  if (p != end) {
-    if (*p != '.') throw std::invalid_argument("CockroachDB release '" + release + "': expected <major>.<minor>[.<patch>]");
-    ++p;
-    read(r.patch);
-  }
-  if (p != end) throw std::invalid_argument("CockroachDB release '" + release + "': trailing text");
-  return r;
-}
-
 CockroachStandIn::CockroachStandIn(std::string release)
-    : release_(std::move(release)), parsed_(parse_cockroach_release(release_)) {
+    : release_(std::move(release)), dialect_(dialect_of(release_)) {
   install_shim();
   proxy_ = std::make_unique<TcpProxy>(TestServer::get().port());
   proxy_->set_rewriter([this](const RecordedStatement& s) { return rewrite(s); });
@@ -98,11 +74,19 @@ CockroachStandIn::CockroachStandIn(std::string release)
 
 CockroachStandIn::~CockroachStandIn() = default;
 
-std::string CockroachStandIn::version_string() const {
+Dialect CockroachStandIn::dialect_of(const std::string& release) {
+  Dialect d = Dialect::from_version_string(version_of(release));
+  if (!d.cockroach_release())
+    throw std::invalid_argument("CockroachDB release '" + release + "': expected <major>.<minor>[.<patch>]");
+  return d;
+}
+
+std::string CockroachStandIn::version_string() const { return version_of(release_); }
+
+std::string CockroachStandIn::version_of(const std::string& release) {
   // The shape of CockroachDB's version() (e.g. "CockroachDB CCL v23.1.11 (x86_64-pc-linux-gnu,
   // built 2023/10/02 ..., go1.19.13)"): Dialect reads the product name and " v<major>.<minor>".
-  return "CockroachDB CCL v" + std::to_string(parsed_.major) + "." + std::to_string(parsed_.minor) + "." +
-         std::to_string(parsed_.patch) +
+  return "CockroachDB CCL v" + (release.rfind('v', 0) == 0 ? release.substr(1) : release) +
          " (x86_64-pc-linux-gnu, built by the roachrun stand-in, go1.xx) (roachrun stand-in on PostgreSQL)";
 }
 
@@ -178,13 +162,13 @@ std::optional<std::string> CockroachStandIn::rewrite(const RecordedStatement& st
   // crdb_internal.force_retry: the release's variant (cockroach_standin.sql says why each).
   static const std::regex force_retry(R"(crdb_internal\s*\.\s*force_retry\s*\()", kIcase);
   if (std::regex_search(out, force_retry)) {
-    if (!parsed_.at_least(19, 2)) {
+    if (!dialect_.cockroach_at_least(19, 2)) {
       out = std::regex_replace(out, force_retry, "crdb_internal.force_retry_root_only(");
       changed = true;
-    } else if (parsed_.at_least(25, 4)) {
+    } else if (dialect_.cockroach_at_least(25, 4)) {
       // allow_unsafe_internals defaults to on in v25.4 (cockroachdb/docs PR #20486) and to off
       // from v26.1 (cockroachdb/cockroach PR #158085).
-      const char* default_on = parsed_.at_least(26, 1) ? "false" : "true";
+      const char* default_on = dialect_.cockroach_at_least(26, 1) ? "false" : "true";
       out = std::regex_replace(out, force_retry, std::string("crdb_internal.force_retry_gated(") + default_on + ", ");
       changed = true;
     }
@@ -195,7 +179,7 @@ std::optional<std::string> CockroachStandIn::rewrite(const RecordedStatement& st
   // is and PostgreSQL refuses it as CockroachDB does an unknown variable: 42704 `unrecognized
   // configuration parameter "allow_unsafe_internals"`.
   static const std::regex unsafe_internals(R"(^(\s*(?:SET|RESET)\s+(?:SESSION\s+)?)allow_unsafe_internals\b)", kIcase);
-  if (parsed_.at_least(25, 4) && std::regex_search(out, unsafe_internals)) {
+  if (dialect_.cockroach_at_least(25, 4) && std::regex_search(out, unsafe_internals)) {
     out = std::regex_replace(out, unsafe_internals, "$1roachrun_standin.allow_unsafe_internals",
                              std::regex_constants::format_first_only);
     changed = true;

@@ -19,24 +19,15 @@
 #include <vector>
 
 #include "engine/target.hpp"
+#include "roachrun/connection.hpp"
 #include "support/tcp_proxy.hpp"
 
 namespace roachrun::test {
 
-struct CockroachRelease {
-  int major = 0;
-  int minor = 0;
-  int patch = 0;
-  bool at_least(int maj, int min) const { return major != maj ? major > maj : minor >= min; }
-};
-
-// "19.1.0", "v22.1", "23.1.11": throws std::invalid_argument on anything else.
-CockroachRelease parse_cockroach_release(const std::string& release);
-
 class CockroachStandIn {
  public:
   // PostgreSQL (the TestServer of this binary) answering as CockroachDB `release`, e.g. "19.1.0",
-  // "22.1.22", "23.1.11", "25.4.0". Installs cockroach_standin.sql in the server's databases
+  // "22.1.22", "23.1.11", "25.4.0" (std::invalid_argument if it names no <major>.<minor>). Installs cockroach_standin.sql in the server's databases
   // (once per process) and starts the proxy.
   explicit CockroachStandIn(std::string release);
   ~CockroachStandIn();
@@ -44,6 +35,8 @@ class CockroachStandIn {
   CockroachStandIn& operator=(const CockroachStandIn&) = delete;
 
   const std::string& release() const noexcept { return release_; }
+  // What roachrun makes of version() through a stand-in of `release` (without starting one).
+  static Dialect dialect_of(const std::string& release);
   // What `SELECT version()` answers through the stand-in.
   std::string version_string() const;
   int port() const;  // connect here, sslmode=disable
@@ -59,8 +52,10 @@ class CockroachStandIn {
   std::optional<std::string> rewrite(const RecordedStatement& statement) const;
 
  private:
+  static std::string version_of(const std::string& release);
+
   std::string release_;
-  CockroachRelease parsed_;
+  Dialect dialect_;  // what roachrun reads from version_string(): the rules follow the same test
   std::unique_ptr<TcpProxy> proxy_;
 };
 
