@@ -2,15 +2,16 @@
 // all-or-nothing on every engine, and `transaction: true` makes the whole step one BEGIN ...
 // COMMIT. On PostgreSQL a script is the server's implicit transaction; on CockroachDB before
 // v22.1, which ran each statement of a script on its own (cockroachdb/cockroach PR #76834),
-// roachrun sends the script inside BEGIN ... COMMIT. CockroachDB is played by PostgreSQL with a
-// stand-in version() (schema fake, before pg_catalog in the search path), as workload_test.cpp
-// does; whether BEGIN went first shows in the server's own clocks: in the first message of a
+// roachrun sends the script inside BEGIN ... COMMIT. CockroachDB is played by the CockroachDB
+// stand-in (support/cockroach_standin.hpp); whether BEGIN went first shows in the server's own clocks: in the first message of a
 // transaction transaction_timestamp() equals statement_timestamp(), after a BEGIN sent on its
 // own it is earlier.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "support/cockroach_standin.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -28,25 +29,20 @@ class SqlExecTransaction : public ::testing::Test {
     c.exec_simple("CREATE TABLE t (id INT PRIMARY KEY)");
     // One row per statement of a script: whether it ran in the first message of its transaction.
     c.exec_simple("CREATE TABLE stamps (first_message BOOLEAN)");
-    c.exec_simple("CREATE SCHEMA fake");
   }
   Connection connect() { return TestServer::get().connect("root", database_); }
   std::int64_t scalar(const std::string& sql) { return connect().exec_simple(sql.c_str()).integer(0, 0); }
-  // Makes version() say CockroachDB `release` to connections that put schema fake first.
-  void pretend_cockroach(const std::string& release) {
-    connect().exec_simple(("CREATE OR REPLACE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
-                           "$$SELECT 'CockroachDB CCL v" + release + " (x86_64-pc-linux-gnu, fake, for tests)'::text$$")
-                              .c_str());
-  }
-  // Runs `steps` on the test database (with schema fake first in the search path: version() is
-  // the stand-in's once pretend_cockroach() made one, PostgreSQL's until then).
+  // From now on the runs go through a stand-in answering as CockroachDB `release`.
+  void pretend_cockroach(const std::string& release) { standin_ = std::make_unique<CockroachStandIn>(release); }
+  // Runs `steps` on the test database: through the stand-in once pretend_cockroach() made one,
+  // straight to PostgreSQL until then.
   CommandResult run(const std::string& steps) {
     const std::string file = dir_.write("s.yaml", "scenario: sqlexec\n"
                                                   "connections:\n"
-                                                  "  app: {user: root, database: " + database_ +
-                                                      ", options: '-csearch_path=public,fake,pg_catalog'}\n"
+                                                  "  app: {user: root, database: " + database_ + "}\n"
                                                   "steps:\n" + steps);
-    return roachrun({"run", file, "--target", TestServer::get().url(), "--log-level", "debug"});
+    const std::string target = standin_ ? standin_->url("root", database_) : TestServer::get().url();
+    return roachrun({"run", file, "--target", target, "--log-level", "debug"});
   }
 
   static constexpr const char* kStampTwice =
@@ -55,6 +51,7 @@ class SqlExecTransaction : public ::testing::Test {
 
   TempDir dir_;
   std::string database_;
+  std::unique_ptr<CockroachStandIn> standin_;
 };
 
 TEST_F(SqlExecTransaction, OnPostgreSQLAScriptIsAllOrNothingAndSentAsWritten) {

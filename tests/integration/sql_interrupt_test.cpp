@@ -2,21 +2,23 @@
 // server ignores cancel requests (honoured from v22.1: cockroachdb/cockroach PR #67501), so
 // roachrun closes the session instead: the run still ends at once with the interrupted exit
 // code, and says that the statement may still be running on the server. CockroachDB is played
-// by PostgreSQL with a stand-in version() (schema fake, first in the search path), as
-// workload_test.cpp does; what shows that the session was closed rather than cancelled is that
-// PostgreSQL's backend is still in pg_sleep after roachrun has gone (it notices a closed
-// client only when it next writes to it). From v22.1 the statement is cancelled, as on PostgreSQL.
+// by the CockroachDB stand-in (support/cockroach_standin.hpp); what shows that the session was
+// closed rather than cancelled is that PostgreSQL's backend is still in pg_sleep after roachrun
+// has gone (the stand-in's proxy closes its side too, and a backend notices a closed client only
+// when it next writes to it). From v22.1 the statement is cancelled, as on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
+#include "support/cockroach_standin.hpp"
 #include "support/test_server.hpp"
 
 namespace roachrun::test {
@@ -42,7 +44,6 @@ class SqlInterrupt : public ::testing::Test {
   void SetUp() override {
     database_ = TestServer::get().create_database("sqlintr");
     watcher_ = TestServer::get().connect("root", database_);
-    watcher_.exec_simple("CREATE SCHEMA fake");
   }
   void TearDown() override {
     // The pg_sleep a closed session left behind.
@@ -50,11 +51,8 @@ class SqlInterrupt : public ::testing::Test {
                    database_, kApp);
   }
 
-  void pretend_cockroach(const std::string& release) {
-    watcher_.exec_simple(("CREATE OR REPLACE FUNCTION fake.version() RETURNS text LANGUAGE sql AS "
-                          "$$SELECT 'CockroachDB CCL v" + release + " (x86_64-pc-linux-gnu, fake, for tests)'::text$$")
-                             .c_str());
-  }
+  // From now on the run goes through a stand-in answering as CockroachDB `release`.
+  void pretend_cockroach(const std::string& release) { standin_ = std::make_unique<CockroachStandIn>(release); }
   // The run's sessions sleeping in pg_sleep.
   std::int64_t sleeping() {
     return watcher_
@@ -70,11 +68,11 @@ class SqlInterrupt : public ::testing::Test {
     const std::string file = dir_.write("s.yaml", "scenario: sqlintr\n"
                                                   "connections:\n"
                                                   "  app: {user: root, database: " + database_ +
-                                                      ", application_name: " + kApp +
-                                                      ", options: '-csearch_path=public,fake,pg_catalog'}\n"
+                                                      ", application_name: " + kApp + "}\n"
                                                   "steps:\n"
                                                   "  - sql.exec: {sql: \"SELECT pg_sleep(30)\"}\n");
-    RunningCommand cmd({"run", file, "--target", TestServer::get().url()});
+    const std::string target = standin_ ? standin_->url("root", database_) : TestServer::get().url();
+    RunningCommand cmd({"run", file, "--target", target});
     const bool started = eventually([&] { return !cmd.running() || sleeping() == 1; }, 30s);
     EXPECT_TRUE(started && cmd.running()) << "the statement never started\n" << cmd.err_so_far();
     const auto start = Clock::now();
@@ -88,6 +86,7 @@ class SqlInterrupt : public ::testing::Test {
 
   TempDir dir_;
   std::string database_;
+  std::unique_ptr<CockroachStandIn> standin_;
   Connection watcher_ = TestServer::get().connect();
 };
 
