@@ -1,7 +1,5 @@
 #include "force.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 
 #include <roachrun/roachrun.hpp>
@@ -30,11 +28,6 @@ bool is_unsafe_internals_refusal(const roachrun::DbError& e) {
          m.find("allow_unsafe_internals") != std::string::npos;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string release_text(const roachrun::Dialect& d) {
   const auto r = d.cockroach_release();
   if (!r) return {};
@@ -59,7 +52,7 @@ ForcingSession prepare_forcing(roachrun::StepContext& ctx, std::string_view step
     if (!forcing || !s.cockroach) return;
     s.release = release_text(d);
     const std::string user = c.user();
-    if (d.cockroach_before(19, 2) && lower(user) != "root")
+    if (d.cockroach_before(19, 2) && roachrun::normalize_user_name(user) != "root")
       throw roachrun::StepError(s.step + ": crdb_internal.force_retry is for root only before CockroachDB v19.2" +
                                 on_release(s) + ", and connection user '" + user + "' is not root: " +
                                 kRootOnlyAdvice + "; nothing was done");
