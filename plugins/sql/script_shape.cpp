@@ -22,16 +22,21 @@ bool controls_transaction(std::string_view first_word) {
 
 }  // namespace
 
-ScriptShape script_shape(std::string_view sql) {
-  ScriptShape shape;
+std::vector<std::string_view> split_script(std::string_view sql) {
+  std::vector<std::string_view> statements;
   bool in_statement = false;  // something other than blanks and comments since the last `;`
+  std::size_t begin = 0;      // where the statement in progress starts
   auto start_statement = [&](std::size_t at) {
     if (in_statement) return;
     in_statement = true;
-    ++shape.statements;
+    begin = at;
+  };
+  auto end_statement = [&](std::size_t at) {
+    if (!in_statement) return;
+    in_statement = false;
     std::size_t end = at;
-    while (end < sql.size() && ident_char(sql[end])) ++end;
-    if (controls_transaction(sql.substr(at, end - at))) shape.transaction_control = true;
+    while (end > begin && std::isspace(static_cast<unsigned char>(sql[end - 1]))) --end;
+    statements.push_back(sql.substr(begin, end - begin));
   };
   std::size_t i = 0;
   while (i < sql.size()) {
@@ -48,7 +53,7 @@ ScriptShape script_shape(std::string_view sql) {
         else ++i;
       } while (depth > 0 && i < sql.size());
     } else if (c == ';') {
-      in_statement = false;
+      end_statement(i);
       ++i;
     } else if (std::isspace(static_cast<unsigned char>(c))) {
       ++i;
@@ -81,6 +86,18 @@ ScriptShape script_shape(std::string_view sql) {
       ++i;
       while (i < sql.size() && ident_char(sql[i]) && ident_char(sql[i - 1])) ++i;
     }
+  }
+  end_statement(sql.size());
+  return statements;
+}
+
+ScriptShape script_shape(std::string_view sql) {
+  ScriptShape shape;
+  for (std::string_view statement : split_script(sql)) {
+    ++shape.statements;
+    std::size_t end = 0;
+    while (end < statement.size() && ident_char(statement[end])) ++end;
+    if (controls_transaction(statement.substr(0, end))) shape.transaction_control = true;
   }
   return shape;
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 namespace roachrun_sql {
 
@@ -15,5 +16,10 @@ struct ScriptShape {
 };
 
 ScriptShape script_shape(std::string_view sql);
+
+// The statements themselves: each from its first token to its `;` (or the end), trailing blanks
+// dropped; comments between statements are no statement. Views into `sql`. (The conformance
+// check splits what roachrun sent with it too.)
+std::vector<std::string_view> split_script(std::string_view sql);
 
 }  // namespace roachrun_sql

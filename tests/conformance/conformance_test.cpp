@@ -106,8 +106,9 @@ void expect_retry_demo(const ScenarioRun& r, const std::string& release) {
   EXPECT_NE(r.result.err.find("[9/9]"), std::string::npos) << r.result.err;
   // 2 forced failures absorbed + 4 of the exhausted transfer, each a force_retry call.
   EXPECT_GE(count_matching(r.statements, R"(crdb_internal\.force_retry\()"), 6);
-  if (CockroachStandIn::dialect_of(release).cockroach_at_least(25, 4))
+  if (CockroachStandIn::dialect_of(release).cockroach_at_least(25, 4)) {
     EXPECT_GE(count_matching(r.statements, R"(^SET allow_unsafe_internals = (true|on)$)"), 1);
+  }
   expect_conformant(r, release);
 }
 
@@ -239,12 +240,12 @@ TEST(ConformanceRules, EachRuleCatchesItsViolation) {
 
 TEST(ConformanceRules, ShapesAndSplitting) {
   using conformance::shape_of;
-  using conformance::split_statements;
   EXPECT_EQ(shape_of("UPDATE \"accounts\"  SET balance = balance - $1\n WHERE id = 12"),
             "UPDATE \"?\" SET balance = balance - $? WHERE id = ?");
   EXPECT_EQ(shape_of("SELECT crdb_internal.force_retry('1h'::INTERVAL)"), "SELECT crdb_internal.force_retry('?'::INTERVAL)");
   EXPECT_EQ(shape_of("SELECT 'it''s', \"a\"\"b\""), "SELECT '?', \"?\"");
-  EXPECT_EQ(split_statements("SELECT ';'; SELECT $x$;$x$; -- a; comment\nSELECT 2").size(), 3u);
+  EXPECT_EQ(roachrun_sql::split_script("SELECT ';'; SELECT $x$;$x$; -- a; comment\nSELECT 2"),
+            (std::vector<std::string_view>{"SELECT ';'", "SELECT $x$;$x$", "SELECT 2"}));
   EXPECT_EQ(conformance::interval_seconds("1s"), 1.0);
   EXPECT_EQ(conformance::interval_seconds("10m"), 600.0);
   EXPECT_EQ(conformance::interval_seconds("1 hour"), 3600.0);

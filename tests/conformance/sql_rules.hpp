@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "script_shape.hpp"
 #include "support/cockroach_standin.hpp"
 #include "support/temp_dir.hpp"
 
@@ -35,49 +36,13 @@ inline std::string trim(const std::string& s) {
   return s.substr(b, e - b);
 }
 
-// Splits `sql` at the `;` outside '...', "...", $tag$...$tag$ and -- comments.
-inline std::vector<std::string> split_statements(const std::string& sql) {
-  std::vector<std::string> out;
-  std::string current;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"') {
-      const std::size_t end = sql.find(c, i + 1);
-      const std::size_t stop = end == std::string::npos ? sql.size() : end + 1;
-      current += sql.substr(i, stop - i);
-      i = stop - 1;
-    } else if (c == '$') {
-      std::size_t j = i + 1;
-      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
-      if (j < sql.size() && sql[j] == '$' && !(j > i + 1 && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
-        const std::string tag = sql.substr(i, j - i + 1);
-        const std::size_t end = sql.find(tag, j + 1);
-        const std::size_t stop = end == std::string::npos ? sql.size() : end + tag.size();
-        current += sql.substr(i, stop - i);
-        i = stop - 1;
-      } else {
-        current += c;
-      }
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      const std::size_t end = sql.find('\n', i);
-      i = end == std::string::npos ? sql.size() : end;
-    } else if (c == ';') {
-      if (!trim(current).empty()) out.push_back(trim(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!trim(current).empty()) out.push_back(trim(current));
-  return out;
-}
-
 inline std::vector<Statement> statements_of(const std::vector<RecordedStatement>& recorded) {
   std::vector<Statement> out;
   for (const auto& r : recorded) {
-    const auto parts = split_statements(r.text);
+    // Split as sql.exec splits a script (the sql plugin's lexer).
+    const auto parts = roachrun_sql::split_script(r.text);
     for (std::size_t i = 0; i < parts.size(); ++i)
-      out.push_back({r.connection, r.extended, r.user, parts[i], parts.size(), i});
+      out.push_back({r.connection, r.extended, r.user, std::string(parts[i]), parts.size(), i});
   }
   return out;
 }

@@ -29,6 +29,8 @@ TEST(ScriptShape, ASemicolonInAStringCommentOrBodyEndsNothing) {
   EXPECT_FALSE(script_shape("DO $body$ BEGIN PERFORM 1; END $body$").transaction_control)
       << "a BEGIN inside a body is no transaction control";
   EXPECT_EQ(script_shape("SELECT $1::int; SELECT 2").statements, 2u) << "a parameter is no dollar quote";
+  EXPECT_EQ(split_script(" INSERT INTO t VALUES ('a;b') ;\n-- x; y\n/* z; */ SELECT 1 AS \"p;q\"\n"),
+            (std::vector<std::string_view>{"INSERT INTO t VALUES ('a;b')", "SELECT 1 AS \"p;q\""}));
 }
 
 TEST(ScriptShape, NoticesTransactionControl) {
