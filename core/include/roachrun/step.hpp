@@ -85,11 +85,13 @@ class ROACHRUN_API StepContext {
   virtual std::ostream& out() = 0;
   // Progress and diagnostics (stderr).
   virtual spdlog::logger& log() = 0;
-  // Set when the user pressed Ctrl-C; long-running steps poll it and return early. Thread-safe.
+  // Set when the user pressed Ctrl-C -- or, in a parallel block, when another branch failed;
+  // long-running steps poll it and return early. Thread-safe.
   virtual const std::atomic<bool>& interrupted() const = 0;
   // The retry policy in force for this step (scenario default, then the step's `retry:`).
   virtual RetryPolicy retry_policy() const = 0;
-  // The step's display name and the scenario file it comes from.
+  // The step's display name and the file it is written in (an included file, for its steps):
+  // paths a step reads are relative to that file's directory.
   virtual std::string_view step_name() const = 0;
   virtual std::string_view scenario_file() const = 0;
 

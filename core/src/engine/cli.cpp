@@ -113,15 +113,33 @@ void print_plan(const ScenarioPlan& plan, const TargetDef& target) {
   const Redactor& redact = redactor();
   std::cout << "scenario " << plan.scenario.name << " (" << plan.scenario.file << ") on " << target_text(target)
             << "\n";
+  int block = 0;
+  std::string branch;
   for (const auto& step : plan.steps) {
-    std::cout << "  " << step.def->number << ". " << step.def->name << ": ";
+    // A parallel block's branches, each under its name: they run at the same time.
+    std::string indent = "  ";
+    if (step.def->block != 0) {
+      const ParallelBlock& def = plan.scenario.blocks[static_cast<std::size_t>(step.def->block - 1)];
+      if (step.def->block != block)
+        std::cout << "  parallel '" << def.name << "' (" << def.branches.size()
+                  << " branches at the same time, joined before the next step):\n";
+      if (step.def->block != block || step.def->branch != branch) std::cout << "    branch " << step.def->branch << ":\n";
+      indent = "      ";
+    }
+    block = step.def->block;
+    branch = step.def->branch;
+    std::cout << indent << step.def->number << ". " << step.def->name << ": ";
     if (!step.skip_reason.empty()) {
       std::cout << "skipped (" << step.skip_reason << ")\n";
       continue;
     }
     std::cout << step.def->type << " "
               << redact.redact(step.params.all().dump(-1, ' ', false, Value::error_handler_t::replace))
-              << " on connection " << step.def->connection << "\n";
+              << " on connection " << step.def->connection;
+    for (const auto& c : step.def->captures)
+      std::cout << (&c == &step.def->captures.front() ? ", captures " : ", ") << c.name
+                << (c.path.empty() ? "" : " = " + c.path);
+    std::cout << "\n";
   }
 }
 

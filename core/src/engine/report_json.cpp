@@ -31,6 +31,10 @@ Json step_json(const StepOutcome& step) {
     j["error"] = nullptr;
   }
   j["skip_reason"] = step.status == StepStatus::skipped ? Json(step.skip_reason) : Json(nullptr);
+  // Since 3.4: where the step stands in a parallel block (null outside one), and when it started.
+  j["block"] = step.block.empty() ? Json(nullptr) : Json(step.block);
+  j["branch"] = step.branch.empty() ? Json(nullptr) : Json(step.branch);
+  j["started_ms"] = step.started.count();
   // A step's own structured result (e.g. bank.workload's rates and latencies), as it gave it.
   if (!step.result.is_null()) j["result"] = step.result;
   return j;

@@ -75,7 +75,11 @@ void write_step(std::ostream& out, const ScenarioOutcome& scenario, const StepOu
   out << "    <testcase" << attr("classname", scenario.name) << attr("name", std::to_string(step.number) + ". " + step.name)
       << attr("file", scenario.file) << attr("time", seconds(step.duration)) << ">\n";
   out << "      <properties>\n"
-      << "        <property name=\"type\"" << attr("value", step.type) << "/>\n"
+      << "        <property name=\"type\"" << attr("value", step.type) << "/>\n";
+  if (!step.block.empty())
+    out << "        <property name=\"block\"" << attr("value", step.block) << "/>\n"
+        << "        <property name=\"branch\"" << attr("value", step.branch) << "/>\n";
+  out
       << "        <property name=\"attempts\" value=\"" << step.transactions.attempts << "\"/>\n"
       << "        <property name=\"retries\" value=\"" << step.transactions.retries << "\"/>\n"
       << "        <property name=\"backoff_ms\" value=\"" << step.transactions.backoff.count() << "\"/>\n"

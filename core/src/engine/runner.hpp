@@ -38,6 +38,9 @@ struct StepOutcome {
   std::string message;      // with known secrets redacted
   std::string skip_reason;  // why a skipped step did not run
   Value result;             // what the step handed to StepContext::set_result (null if nothing)
+  std::string block;        // the parallel block it is in ("" if none)
+  std::string branch;       // its branch there
+  std::chrono::milliseconds started{0};  // when it started, from the scenario's start (0 if it did not)
 };
 
 struct ScenarioOutcome {
@@ -59,6 +62,7 @@ class Runner {
   ScenarioOutcome run(const ScenarioPlan& plan, const Target& target);
 
  private:
+  class Run;
   spdlog::logger& log_;
   std::ostream& out_;
   Interrupts& interrupts_;

@@ -36,4 +36,8 @@ inline constexpr std::size_t kMaxSteps = 100'000;
 // hundred bytes at most.
 inline constexpr std::size_t kMaxValueBytes = std::size_t{1} << 20;  // 1 MiB
 
+// Files included within one another (a scenario including a file that includes another is 2).
+// The tutorials need 1; a chain this deep is a mistake (a cycle is refused as such before).
+inline constexpr int kMaxIncludeDepth = 16;
+
 }  // namespace roachrun::limits

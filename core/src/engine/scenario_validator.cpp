@@ -1,6 +1,7 @@
 #include "engine/scenario_validator.hpp"
 
 #include <charconv>
+#include <set>
 
 #include "engine/caught_error.hpp"
 #include "engine/duration.hpp"
@@ -30,8 +31,13 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
 // number becomes an integer, as YAML itself would read it.
 class Converter {
  public:
-  Converter(const std::string& file, const VarTable& vars, const EnvLookup& env, std::string label)
-      : file_(file), vars_(vars), env_(env), label_(std::move(label)) {}
+  // `deferred`: names of captures, known only when the step runs; a typed scalar that refers to
+  // one is left as written (its ${...} kept) and marks the conversion as deferred.
+  Converter(const std::string& file, const VarTable& vars, const EnvLookup& env, std::string label,
+            const std::set<std::string>* deferred = nullptr)
+      : file_(file), vars_(vars), env_(env), label_(std::move(label)), deferred_(deferred) {}
+
+  bool deferred() const noexcept { return used_deferred_; }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
     throw ValidationError(yaml::location(file_, at), label_ + ": " + message);
@@ -69,10 +75,27 @@ class Converter {
     return scalar(node);
   }
 
+  bool refers_to_deferred(const YAML::Node& node) const {
+    if (!deferred_ || deferred_->empty()) return false;
+    if (node.IsScalar()) {
+      for (const auto& name : referenced_variables(node.Scalar()))
+        if (deferred_->count(name) && !vars_defined_here(name)) return true;
+      return false;
+    }
+    for (const auto& item : node)
+      if (refers_to_deferred(node.IsMap() ? item.second : item)) return true;
+    return false;
+  }
+
   // `key` is the parameter's key in the file, where an empty value is reported (yaml-cpp places
   // an empty value at the next token).
   Value typed(const YAML::Node& node, const ParamSpec& spec, const YAML::Node* key = nullptr) const {
     const std::string what = "parameter '" + spec.name + "'";
+    if (refers_to_deferred(node)) {
+      used_deferred_ = true;
+      if (node.IsScalar()) return text(node);  // the reference as written: checked when the step runs
+      return any(node);
+    }
     if (node.IsNull() && key && spec.type != ParamType::any && node.Mark().line != key->Mark().line)
       fail(*key, what + " must be " + std::string(to_string(spec.type)) + ", got " + yaml::describe(node));
     auto expect_scalar = [&] {
@@ -151,10 +174,18 @@ class Converter {
   }
 
  private:
+  // A variable of the step's own file shadows a capture of the same name.
+  bool vars_defined_here(const std::string& name) const {
+    auto it = vars_.find(name);
+    return it != vars_.end() && it->second != "${" + name + "}";
+  }
+
   const std::string& file_;
   const VarTable& vars_;
   const EnvLookup& env_;
   std::string label_;
+  const std::set<std::string>* deferred_;
+  mutable bool used_deferred_ = false;
 };
 
 std::vector<std::string> param_names(const StepType& type) {
@@ -200,9 +231,13 @@ Value converted_default(const ParamSpec& spec) {
 ScenarioInvalid::ScenarioInvalid(std::vector<ValidationError> errors)
     : Error(join_errors(errors)), errors_(std::move(errors)) {}
 
-Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
-                     const EnvLookup& env) {
-  Converter conv(file, vars, env, step_label(def));
+namespace {
+
+// convert_params(), also for steps that read captures: `deferred` as for Converter; `*deferred_out`
+// says whether a parameter referred to one.
+Value convert_step_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
+                          const EnvLookup& env, const std::set<std::string>* deferred, bool* deferred_out) {
+  Converter conv(file, vars, env, step_label(def), deferred);
   Value out = Value::object();
   const YAML::Node& node = def.params;
   if (node.IsMap()) {
@@ -229,7 +264,102 @@ Value convert_params(const StepDef& def, const StepType& type, const VarTable& v
                                                 (spec.doc.empty() ? "" : " (" + spec.doc + ")"));
     out[spec.name] = converted_default(spec);
   }
+  if (deferred_out) *deferred_out = conv.deferred();
   return out;
+}
+
+// Runs the step type's own parameter check; what it throws becomes a ValidationError at the step.
+void run_check(const StepDef& def, const RegisteredStep& registered, const Params& params, const std::string& file) {
+  if (!registered.type.check) return;
+  try {
+    registered.type.check(params);
+  } catch (const ParamError& e) {
+    throw ValidationError(param_location(def, file, e.param()), step_label(def) + ": " + e.what());
+  } catch (const ValidationError&) {
+    throw;
+  } catch (...) {
+    // Plugin code: whatever else it throws makes this step invalid, and never ends the process.
+    const CaughtError caught = describe_current_exception();
+    const std::string where = "from plugin '" + registered.plugin + "' in its parameter check";
+    throw ValidationError(def.type_where,
+                          step_label(def) + ": " + (caught.kind ? caught.message : unexpected_exception_text(caught, where)));
+  }
+}
+
+// A capture as visibility rules see it.
+struct CaptureSite {
+  int step = 0;  // the step that makes it
+  int block = 0;
+  std::string branch;
+  SourceLocation where;
+};
+
+// The names the scalars of `node` refer to, each with where its scalar is.
+void collect_references(const YAML::Node& node, const std::string& file,
+                        std::vector<std::pair<std::string, SourceLocation>>& out) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (node.IsScalar()) {
+    for (auto& name : referenced_variables(node.Scalar())) out.emplace_back(std::move(name), yaml::location(file, node));
+    return;
+  }
+  for (const auto& item : node) {
+    if (node.IsMap()) {
+      collect_references(item.first, file, out);
+      collect_references(item.second, file, out);
+    } else {
+      collect_references(item, file, out);
+    }
+  }
+}
+
+// The captures step `def` may read (earlier steps', not those of a branch running beside it);
+// throws ValidationError for a reference to one it may not.
+std::set<std::string> visible_captures(const StepDef& def, const std::map<std::string, CaptureSite>& captures,
+                                       const Scenario& scenario) {
+  std::set<std::string> visible;
+  if (captures.empty()) return visible;
+  for (const auto& [name, site] : captures)
+    if (site.step < def.number && !(site.block != 0 && site.block == def.block && site.branch != def.branch))
+      visible.insert(name);
+  std::vector<std::pair<std::string, SourceLocation>> refs;
+  collect_references(def.params, def.file, refs);
+  for (const auto& [name, at] : refs) {
+    if (visible.count(name) || (def.vars && def.vars->count(name))) continue;
+    auto it = captures.find(name);
+    if (it == captures.end()) continue;  // substitution reports the undefined name
+    const CaptureSite& site = it->second;
+    std::string why;
+    if (site.step == def.number)
+      why = "is made by this step itself, after it ran";
+    else if (site.step > def.number)
+      why = "is made by step " + std::to_string(site.step) + " (" + site.where.str() + "), which runs after this one";
+    else
+      why = "is made in branch '" + site.branch + "' of '" + scenario.blocks[site.block - 1].name +
+            "', which runs at the same time as this step's branch '" + def.branch +
+            "': use it after the parallel block, or capture it in this branch";
+    throw ValidationError(at, step_label(def) + ": capture '" + name + "' " + why);
+  }
+  return visible;
+}
+
+}  // namespace
+
+Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
+                     const EnvLookup& env) {
+  return convert_step_params(def, type, vars, file, env, nullptr, nullptr);
+}
+
+Params params_at_run_time(const PlannedStep& step, const VarTable& captures, const EnvLookup& env) {
+  const StepDef& def = *step.def;
+  VarTable vars = def.vars ? *def.vars : VarTable{};
+  for (const auto& [name, value] : captures) vars.emplace(name, value);
+  try {
+    Params params(convert_step_params(def, step.step->type, vars, def.file, env, nullptr, nullptr));
+    run_check(def, *step.step, params, def.file);
+    return params;
+  } catch (const ValidationError& e) {
+    throw ValidationError(e.where(), e.message() + def.include_chain());
+  }
 }
 
 Params params_with_defaults(const StepType& type, Value given) {
@@ -242,8 +372,11 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
   ScenarioPlan plan;
   plan.scenario = std::move(scenario);
   std::vector<ValidationError> errors;
-  const std::string& file = plan.scenario.file;
+  std::map<std::string, CaptureSite> captures;
+  for (const StepDef& def : plan.scenario.steps)
+    for (const auto& c : def.captures) captures.emplace(c.name, CaptureSite{def.number, def.block, def.branch, c.where});
   for (const StepDef& def : plan.scenario.steps) {
+    const std::string& file = def.file.empty() ? plan.scenario.file : def.file;
     PlannedStep planned;
     planned.def = &def;
     std::shared_ptr<const RegisteredStep> registered = registry.find(def.type);
@@ -261,31 +394,27 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
           message += "; plugin library " + problem.path.string() + " did not load: " + problem.reason;
       }
       if (registry.plugins().empty()) message += "; no plugins were found (see `roachrun plugins`, --plugin-dir)";
-      errors.emplace_back(def.type_where, message);
+      errors.emplace_back(def.type_where, message + def.include_chain());
       continue;
     }
     planned.step = registered;
     try {
-      planned.params = Params(convert_params(def, registered->type, plan.scenario.vars, file, env));
-      planned.retry = def.retry ? parse_retry_policy(*def.retry, plan.scenario.retry, file, plan.scenario.vars, env)
-                                : plan.scenario.retry;
-      if (registered->type.check) {
-        try {
-          registered->type.check(planned.params);
-        } catch (const ParamError& e) {
-          throw ValidationError(param_location(def, file, e.param()), step_label(def) + ": " + e.what());
-        } catch (const ValidationError&) {
-          throw;
-        } catch (...) {
-          // Plugin code: whatever else it throws makes this step invalid, and never ends the process.
-          const CaughtError caught = describe_current_exception();
-          const std::string where = "from plugin '" + registered->plugin + "' in its parameter check";
-          throw ValidationError(def.type_where, step_label(def) + ": " +
-                                                    (caught.kind ? caught.message : unexpected_exception_text(caught, where)));
-        }
+      const VarTable& own = def.vars ? *def.vars : plan.scenario.vars;
+      const std::set<std::string> visible = visible_captures(def, captures, plan.scenario);
+      // Captures resolve to their own reference until the step runs, so what they are used in
+      // keeps its ${...} in --dry-run and in messages.
+      VarTable with_captures;
+      if (!visible.empty()) {
+        with_captures = own;
+        for (const auto& name : visible) with_captures.emplace(name, "${" + name + "}");
       }
+      const VarTable& vars = visible.empty() ? own : with_captures;
+      planned.params = Params(convert_step_params(def, registered->type, vars, file, env, &visible, &planned.deferred));
+      planned.retry = def.retry ? parse_retry_policy(*def.retry, plan.scenario.retry, file, own, env)
+                                : plan.scenario.retry;
+      if (!planned.deferred) run_check(def, *registered, planned.params, file);
     } catch (const ValidationError& e) {
-      errors.push_back(e);
+      errors.emplace_back(e.where(), e.message() + def.include_chain());
       continue;
     }
     plan.steps.push_back(std::move(planned));

@@ -19,6 +19,9 @@ struct PlannedStep {
   RetryPolicy retry;
   // Set when the step is not to run (--only, --from): the runner reports it skipped, with this.
   std::string skip_reason;
+  // Its parameters read a capture (${name} of an earlier step's result): `params` show the
+  // reference as written, and are converted and checked again when the step runs.
+  bool deferred = false;
 };
 
 struct ScenarioPlan {
@@ -44,6 +47,10 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
 // Converts one step's parameters (exposed for tests and `roachrun plugins`).
 Value convert_params(const StepDef& def, const StepType& type, const VarTable& vars, const std::string& file,
                      const EnvLookup& env = process_env);
+
+// A deferred step's parameters, once the captures it reads are known (`captures`: name -> value),
+// converted and checked as validation does. Throws ValidationError (file:line:col) as it would.
+Params params_at_run_time(const PlannedStep& step, const VarTable& captures, const EnvLookup& env = process_env);
 
 // Parameters for a step the core runs itself (not from a file): `given` must already be typed;
 // absent parameters get their defaults.

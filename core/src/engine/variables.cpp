@@ -66,6 +66,12 @@ std::vector<std::pair<std::string, size_t>> variable_references(std::string_view
 
 }  // namespace
 
+std::vector<std::string> referenced_variables(std::string_view text) {
+  std::vector<std::string> names;
+  for (auto& [name, offset] : variable_references(text)) names.push_back(std::move(name));
+  return names;
+}
+
 std::string substitute(std::string_view text, const VarTable& vars, const SourceLocation& where, const EnvLookup& env) {
   std::string out;
   out.reserve(text.size());

@@ -44,6 +44,9 @@ struct VarDefinition {
 // ("variables refer to each other in a cycle: a -> b -> a").
 VarTable resolve_variables(const std::vector<VarDefinition>& definitions, const EnvLookup& env = process_env);
 
+// The names `text` refers to as ${name} (not ${env:...}), in order, repeats included.
+std::vector<std::string> referenced_variables(std::string_view text);
+
 // True if `text` contains a reference (so its YAML type says nothing about its final type).
 bool has_reference(std::string_view text);
 

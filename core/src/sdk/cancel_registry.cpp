@@ -44,6 +44,9 @@ struct Registry {
   std::unordered_set<CancelEntry*> entries;
 };
 
+// The scope of the sessions this thread opens (set_cancel_scope).
+thread_local std::uint64_t t_scope = 0;
+
 Registry& registry() {
   // Never destroyed: threads may still close connections while the process exits.
   static Registry* r = new Registry();
@@ -54,7 +57,7 @@ Registry& registry() {
 
 class CancelEntry {
  public:
-  explicit CancelEntry(PGconn* conn) : key(std::make_shared<CancelKey>(conn)) {}
+  explicit CancelEntry(PGconn* conn) : key(std::make_shared<CancelKey>(conn)), scope(t_scope) {}
   ~CancelEntry() {
     if (socket >= 0) ::close(socket);
   }
@@ -66,6 +69,7 @@ class CancelEntry {
   // close_instead_of_cancel(): a duplicate of the session's socket, shut down instead of sending
   // `key` (the server would ignore the request); -1 otherwise. Guarded by the registry's mutex.
   int socket = -1;
+  const std::uint64_t scope;  // set_cancel_scope() of the thread that opened it
 };
 
 CancelEntry* register_for_cancel(PGconn* conn) {
@@ -126,6 +130,29 @@ std::size_t cancel_all_connections(std::size_t* closed) noexcept {
   }
   for (auto& key : keys) sent += key->send() ? 1 : 0;
   if (closed) *closed = shut;
+  return sent;
+}
+
+void set_cancel_scope(std::uint64_t scope) noexcept { t_scope = scope; }
+
+std::size_t cancel_scope(std::uint64_t scope) noexcept {
+  if (scope == 0) return 0;
+  Registry& r = registry();
+  std::vector<std::shared_ptr<CancelKey>> keys;
+  {
+    std::lock_guard lock(r.mutex);
+    try {
+      for (CancelEntry* e : r.entries) {
+        if (e->scope != scope) continue;
+        if (e->socket >= 0) ::shutdown(e->socket, SHUT_RDWR);
+        else keys.push_back(e->key);
+      }
+    } catch (const std::bad_alloc&) {
+      // No room for the copies: the branch still sees its stop flag between statements.
+    }
+  }
+  std::size_t sent = 0;
+  for (auto& key : keys) sent += key->send() ? 1 : 0;
   return sent;
 }
 

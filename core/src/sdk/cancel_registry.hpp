@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include <libpq-fe.h>
 
@@ -47,6 +48,17 @@ void close_instead_of_cancel(CancelEntry* entry, PGconn* conn) noexcept;
 // `closed`, if given, gets how many sessions were shut down instead. Thread-safe; not
 // async-signal-safe (call it from a thread, as the signal thread does).
 ROACHRUN_API std::size_t cancel_all_connections(std::size_t* closed = nullptr) noexcept;
+
+// HOST ONLY: the sessions the calling thread opens from now on belong to `scope` (0, the
+// default: to none), so that cancel_scope() reaches them. The runner gives each branch of a
+// parallel block a scope of its own. Threads a step starts itself are in no scope: they see the
+// branch's stop through StepContext::interrupted().
+ROACHRUN_API void set_cancel_scope(std::uint64_t scope) noexcept;
+// HOST ONLY: cancels the statement in flight on every session of `scope` (a branch stopped because
+// another failed), as cancel_all_connections() does for all of them -- but later connects are not
+// refused: the run goes on (to its reports and its cleanup). Returns how many requests were sent.
+// Thread-safe.
+ROACHRUN_API std::size_t cancel_scope(std::uint64_t scope) noexcept;
 
 // TESTS ONLY: how many sessions are registered now.
 ROACHRUN_API std::size_t registered_connections() noexcept;
