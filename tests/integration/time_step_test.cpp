@@ -52,9 +52,9 @@ TEST(TimeSleep, CtrlCEndsItAtOnce) {
   const fs::path marker = dir.path() / "sleeping";
   // The step before the sleep leaves a mark: then the sleep has started (or is about to).
   const std::string file = dir.write("s.yaml", "scenario: sleep\nsteps:\n"
-                                               "  - exec.run: [touch, '" + marker.string() + "']\n"
+                                               "  - exec.run: {argv: [touch, '" + marker.string() + "']}\n"
                                                "  - time.sleep: 60s\n"
-                                               "  - exec.run: [echo, never]\n");
+                                               "  - exec.run: {argv: [echo, never]}\n");
   RunningCommand cmd({"run", file, "--target", TestServer::get().url()});
   const auto deadline = Clock::now() + time_bound(30s);
   while (!fs::exists(marker) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
