@@ -17,7 +17,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/cockroachdb/docs")
 # The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; this is the extended description.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "roachrun runs CockroachDB tutorials step by step against CockroachDB or PostgreSQL through step
-plugins. It ships the sql, admin, bank, certs and nodes plugins, the tutorial scenarios in
+plugins. It ships the sql, admin, bank, certs, nodes, exec and time plugins, the tutorial scenarios in
 /usr/share/roachrun/scenarios, and the plugin SDK (headers and a CMake package) to build more.")
 # dpkg-shlibdeps computes the library dependencies (with versions) from the binaries. Where it is
 # missing, the same list is stated by hand.

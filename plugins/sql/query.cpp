@@ -76,6 +76,29 @@ std::vector<roachrun::Param> query_params(const roachrun::Params& p) {
   return out;
 }
 
+// At most this many rows go into the step's result (row_count still counts them all): a query of a
+// large table must not make the JSON report, or a capture, as large.
+constexpr std::size_t kResultRows = 10000;
+
+// The step's result, what a capture takes: {"columns": [...], "rows": [[...]], "row_count": N}, the
+// cells as the text the server sent (NULL as null), and "value" -- the one cell -- when the query
+// returned exactly one row of one column.
+roachrun::Value result_of(const roachrun::Result& res, const std::vector<Row>& rows) {
+  roachrun::Value columns = roachrun::Value::array();
+  for (int c = 0; c < res.columns(); ++c) columns.push_back(res.column_name(c));
+  roachrun::Value cells = roachrun::Value::array();
+  for (std::size_t r = 0; r < rows.size() && r < kResultRows; ++r) {
+    roachrun::Value row = roachrun::Value::array();
+    for (const auto& cell : rows[r]) row.push_back(cell ? roachrun::Value(*cell) : roachrun::Value(nullptr));
+    cells.push_back(std::move(row));
+  }
+  roachrun::Value out = {{"columns", std::move(columns)}, {"rows", std::move(cells)}, {"row_count", rows.size()}};
+  if (rows.size() > kResultRows) out["rows_truncated"] = true;
+  if (rows.size() == 1 && rows.front().size() == 1)
+    out["value"] = rows.front().front() ? roachrun::Value(*rows.front().front()) : roachrun::Value(nullptr);
+  return out;
+}
+
 void check(const roachrun::Params& p) {
   if (p.string("sql").find_first_not_of(" \t\r\n;") == std::string::npos)
     throw roachrun::ParamError("sql", "'sql' is empty: give one statement");
@@ -98,6 +121,7 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   }();
   const std::vector<Row> actual = actual_rows(res);
   ctx.log().debug("query returned {} rows", actual.size());
+  ctx.set_result(result_of(res, actual));
 
   if (p.boolean("print")) {
     std::ostream& out = ctx.out();

@@ -67,6 +67,7 @@ TEST_F(Install, LayoutOfThePrefix) {
   for (const char* file : {"bin/roachrun", "libexec/roachrun/roachrun-plugin-scanner", "lib/libroachrun_sdk.so", "lib/roachrun/plugins/libroachrun_sql.so",
                            "lib/roachrun/plugins/libroachrun_admin.so", "lib/roachrun/plugins/libroachrun_bank.so",
                            "lib/roachrun/plugins/libroachrun_certs.so", "lib/roachrun/plugins/libroachrun_nodes.so",
+                           "lib/roachrun/plugins/libroachrun_exec.so", "lib/roachrun/plugins/libroachrun_time.so",
                            "include/roachrun/roachrun.hpp", "include/roachrun/plugin.hpp",
                            "include/roachrun/faults.hpp", "include/roachrun/local_nodes.hpp",
                            "include/roachrun/sdk_version.hpp",
@@ -199,7 +200,8 @@ TEST_F(Install, RelocatedPrefixStillFindsItsPluginsAndRunsTheTutorial) {
   fs::rename(hidden, prefix_);
 
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* step : {"sql.exec", "admin.create_user", "bank.transfer", "certs.create_ca", "nodes.kill"})
+  for (const char* step : {"sql.exec", "admin.create_user", "bank.transfer", "certs.create_ca", "nodes.kill", "exec.run",
+                          "time.sleep"})
     EXPECT_NE(r.out.find(step), std::string::npos) << step << "\n" << r.out;
   EXPECT_NE(r.out.find("(" + (moved / "lib/roachrun/plugins/libroachrun_bank.so").string() + ")"), std::string::npos)
       << r.out;

@@ -50,7 +50,8 @@ TEST(Package, DebHasItsDependenciesAndWorkingPlugins) {
       << "the packaged plugins keep their full symbol table: the run below would not show stripped ones load";
   auto plugins = run_program((root / "usr/bin/roachrun").string(), {"plugins"}, {{"ROACHRUN_PLUGIN_PATH", ""}}, "/");
   EXPECT_EQ(plugins.exit_code, 0) << plugins.out << plugins.err;
-  for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client", "nodes.show"})
+  for (const char* step : {"sql.exec", "admin.grant", "bank.transfer", "certs.create_client", "nodes.show", "exec.run",
+                          "time.sleep"})
     EXPECT_NE(plugins.out.find(step), std::string::npos) << step << "\n" << plugins.out;
 }
 

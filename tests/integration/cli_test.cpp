@@ -45,7 +45,9 @@ TEST(Cli, PluginsListsStepTypesAndParameters) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* word : {"bank.transfer", "bank.print_balances", "admin.create_user", "admin.grant", "sql.exec",
                            "sql.query", "amount (integer, required, min 1)", "max_retries", "nodes.kill", "nodes.wait",
-                           "node (string, required)", "after (duration, default \"0s\")"})
+                           "node (string, required)", "after (duration, default \"0s\")", "exec.run",
+                           "timeout (duration, default \"60s\")", "expect_status (integer, default 0, min 0, max 255)",
+                           "time.sleep", "duration (duration, required)"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
 }
 
