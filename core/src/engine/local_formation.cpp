@@ -4,7 +4,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,22 +92,6 @@ std::string hba_for(bool secure) {
          "hostssl replication pgautofailover_replicator 127.0.0.1/32 trust\n"
          "hostssl all autoctl_node,pgautofailover_monitor,pgautofailover_replicator 127.0.0.1/32 trust\n"
          "hostssl all all 127.0.0.1/32 cert\n";
-}
-
-// A postmaster killed outright leaves its System V shared memory block behind (PostgreSQL
-// removes it only on a shutdown it sees). Its id is on the pid file's 7th line; the block is
-// removed if nobody is attached any more, so killed nodes do not use up the system's segments.
-void remove_stale_shared_memory(const fs::path& pgdata) {
-  std::ifstream pid_file(pgdata / "postmaster.pid");
-  std::string line;
-  for (int i = 0; i < 7 && std::getline(pid_file, line); ++i) {
-  }
-  std::istringstream fields(line);
-  long key = 0;
-  int shmid = -1;
-  if (!(fields >> key >> shmid) || shmid < 0) return;
-  struct shmid_ds info {};
-  if (shmctl(shmid, IPC_STAT, &info) == 0 && info.shm_nattch == 0) shmctl(shmid, IPC_RMID, nullptr);
 }
 
 }  // namespace
