@@ -7,6 +7,7 @@
 // <roachrun/local_nodes.hpp>.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -16,11 +17,20 @@
 namespace roachrun {
 
 struct LocalNodesProvider {
-  // The scenario's LocalNodes, made (and the formation started) on the first call; null when
-  // its target is not a local formation. May throw what starting the formation throws.
+  // The scenario's LocalNodes, made (and the formation or server started) on the first call;
+  // null when its target is not the local target. May throw what starting it throws.
   std::function<LocalNodes*()> nodes;
   // The target as logs name it, for the error of a target without nodes.
   std::function<std::string()> describe_target;
+};
+
+// HOST ONLY: what the host's LocalNodes implements besides LocalNodes, for roachrun::act() with a
+// StopMode (a new class, not a new virtual function of LocalNodes: plugins built against SDK 3.2
+// keep its layout). Its key function is in the SDK library, which thus owns its type_info.
+class ROACHRUN_API LocalNodesWithModes {
+ public:
+  virtual ~LocalNodesWithModes();
+  virtual void act(NodeAction action, const std::string& node, std::chrono::milliseconds delay, StopMode mode) = 0;
 };
 
 // HOST ONLY: answers local_nodes() with `provider` until clear_local_nodes(). Thread-safe.
