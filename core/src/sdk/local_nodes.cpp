@@ -46,7 +46,7 @@ LocalNodes& local_nodes(StepContext& ctx) {
     std::lock_guard lock(slot().mutex);
     provider = slot().provider;
   }
-  // Called outside the lock: the first call starts the formation, which takes seconds.
+  // Called outside the lock: the first call starts the formation or server, which takes seconds.
   LocalNodes* nodes = provider && provider->nodes ? provider->nodes() : nullptr;
   if (nodes) return *nodes;
   const std::string target = provider && provider->describe_target ? provider->describe_target()

@@ -1,7 +1,7 @@
 // Where roachrun::local_nodes(ctx) gets its answer: the engine installs, for the scenario it runs,
-// a provider of the LocalNodes over that scenario's local formation. The slot lives in
-// libroachrun_sdk.so, which the host and every plugin share, so a plugin reaches the host's
-// formation through the SDK alone.
+// a provider of the LocalNodes over that scenario's local target (its formation or its single
+// server). The slot lives in libroachrun_sdk.so, which the host and every plugin share, so a
+// plugin reaches the host's nodes through the SDK alone.
 //
 // This header is not part of the plugin SDK (it is not installed): a plugin sees only
 // <roachrun/local_nodes.hpp>.
