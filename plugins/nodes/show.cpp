@@ -1,4 +1,4 @@
-// nodes.show: the formation's nodes, one line each: "node 1  127.0.0.1:PORT  primary".
+// nodes.show: the local target's nodes, one line each: "node 1  127.0.0.1:PORT  primary".
 #include <ostream>
 
 #include <roachrun/roachrun.hpp>
@@ -19,7 +19,8 @@ void show(roachrun::StepContext& ctx, const roachrun::Params&) {
 roachrun::StepType show_step() {
   roachrun::StepType step;
   step.name = "show";
-  step.doc = "Prints each node of the local formation with its address and role (primary, standby, down, ...)";
+  step.doc = "Prints each node of the local target (the single server: node 1) with its address and role (primary, "
+             "standby, down, ...)";
   step.run = show;
   return step;
 }

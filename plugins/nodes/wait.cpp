@@ -15,7 +15,7 @@ void wait(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const std::vector<double> failovers = roachrun::local_nodes(ctx).wait_healthy(p.duration("timeout"));
   std::string times;
   for (const double t : failovers) times += (times.empty() ? "" : ", ") + fmt::format("{:.1f} s", t);
-  ctx.log().info("the formation is healthy; {}",
+  ctx.log().info("the local target is healthy; {}",
                  failovers.empty() ? "no failover since the last nodes.wait" : "failover times: " + times);
   roachrun::Value seconds = roachrun::Value::array();
   for (const double t : failovers) seconds.push_back(t);
@@ -27,7 +27,8 @@ void wait(roachrun::StepContext& ctx, const roachrun::Params& p) {
 roachrun::StepType wait_step() {
   roachrun::StepType step;
   step.name = "wait";
-  step.doc = "Waits for delayed node actions and failovers to finish and every running node to be primary or standby";
+  step.doc = "Waits for delayed node actions and failovers to finish and every running node to be primary or standby "
+             "(the single server: to accept connections)";
   step.params = {roachrun::optional_param("timeout", roachrun::ParamType::duration,
                                           "how long to wait before the step fails naming what is not ready", "60s")};
   step.run = wait;

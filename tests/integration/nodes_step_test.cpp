@@ -1,6 +1,7 @@
 // The nodes plugin and the `nodes:` of the local target as a user meets them: refused with the
-// target named on anything but a local formation, its parameters checked without a database, the
-// plans naming the nodes; and one run on a real two-node formation (pg_auto_failover).
+// target named on a URL target, its parameters checked without a database, the plans naming the
+// nodes; and one run on a real formation (pg_auto_failover). The single local server's node
+// control: local_server_nodes_test.cpp.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -21,40 +22,34 @@ namespace roachrun::test {
 namespace {
 
 const std::string kRefused =
-    "node control needs the local target with several nodes (target: {url: local, nodes: 3}); this run's target is ";
-
-TEST(NodesStep, EveryStepIsRefusedOnTheSingleLocalServerNamingIt) {
-  TempDir dir;
-  for (const std::string step : {"nodes.kill: primary", "nodes.stop: {node: 1}", "nodes.start: {node: 2}",
-                                 "nodes.restart: {node: standby, after: 1s}", "nodes.wait:", "nodes.show:"}) {
-    SCOPED_TRACE(step);
-    // Nothing connected yet: the refusal starts no server.
-    auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - " + step + "\n");
-    auto r = roachrun({"run", file});
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find(kRefused + "local PostgreSQL\n"), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find("ready on 127.0.0.1"), std::string::npos) << "no server was started for it\n" << r.err;
-    EXPECT_EQ(r.out, "");
-  }
-}
-
-TEST(NodesStep, RefusedAfterTheSingleServerStartedItsAddressIsNamed) {
-  TempDir dir;
-  auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - sql.query: SELECT 1\n  - nodes.kill: primary\n  - sql.exec: SELECT 2\n");
-  auto r = roachrun({"run", file});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find(kRefused + "local PostgreSQL on 127.0.0.1:"), std::string::npos) << r.err;
-  EXPECT_EQ(r.out, "['1']\n") << "the first step ran, the third was skipped";
-  EXPECT_NE(r.err.find("[3/3] sql.exec: skipped (an earlier step failed)"), std::string::npos) << r.err;
-}
+    "node control needs roachrun's own local target (target: local, or {url: local, nodes: 3}), whose server or "
+    "nodes it started; this run's target is ";
 
 TEST(NodesStep, RefusedOnAUrlTargetNamingTheUrl) {
   TempDir dir;
-  auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - nodes.show:\n");
   const std::string url = TestServer::get().url();
-  auto r = roachrun({"run", file, "--target", url});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find(kRefused + url), std::string::npos) << r.err;
+  for (const std::string step : {"nodes.show:", "nodes.kill: primary", "nodes.stop: {node: 1, mode: immediate}",
+                                 "nodes.restart: {node: 1, after: 1s}", "nodes.wait:"}) {
+    SCOPED_TRACE(step);
+    auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - " + step + "\n");
+    auto r = roachrun({"run", file, "--target", url});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(kRefused + url), std::string::npos) << r.err;
+  }
+}
+
+TEST(NodesStep, ABadModeIsInvalidBeforeAnythingRuns) {
+  TempDir dir;
+  auto file = dir.write("s.yaml",
+                        "scenario: s\n"
+                        "steps:\n"
+                        "  - nodes.stop: {node: 1, mode: smart}\n"
+                        "  - nodes.kill: {node: 1, mode: fast}\n");
+  auto r = roachrun({"validate", file});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(file + ":3:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("parameter 'mode' must be fast or immediate, got 'smart'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":4:"), std::string::npos) << "a kill has no mode\n" << r.err;
 }
 
 TEST(NodesStep, ABadNodeNameIsInvalidBeforeAnythingRuns) {
@@ -202,6 +197,42 @@ TEST(FormationNodeSteps, KillThePrimaryWaitForTheFailoverAndStartItAgain) {
     const std::string ping = "host=127.0.0.1 port=" + node.port + " dbname=postgres connect_timeout=2";
     EXPECT_EQ(PQping(ping.c_str()), PQPING_NO_RESPONSE) << "port " << node.port;
   }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(formation ready in .*data in (\S+))"))) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(m[1].str())) << m[1].str();
+  for (const auto& process : processes_under(m[1].str())) ADD_FAILURE() << process.description << " is left behind";
+}
+
+// An immediate stop of a standby (pg_ctl stop -m immediate of its postgres, then pg_autoctl's
+// immediate stop): it is down, the primary keeps taking writes, and started again it recovers and
+// rejoins as a standby.
+TEST(FormationNodeSteps, AnImmediateStopOfAStandbyAndItsStart) {
+  if (const std::string missing = missing_auto_failover(); !missing.empty())
+    GTEST_SKIP() << "pg_auto_failover is not installed: " << missing;
+  TempDir dir;
+  auto file = dir.write("immediate.yaml",
+                        "scenario: immediate\n"
+                        "target: {url: local, nodes: 2}\n"
+                        "steps:\n"
+                        "  - sql.exec: {sql: [CREATE TABLE notes (id INT PRIMARY KEY), INSERT INTO notes VALUES (1)]}\n"
+                        "  - nodes.stop: {node: standby, mode: immediate}\n"
+                        "  - nodes.show:\n"
+                        "  - sql.exec: INSERT INTO notes VALUES (2)\n"
+                        "  - nodes.start: 2\n"
+                        "  - nodes.wait: {timeout: 90s}\n"
+                        "  - sql.query: SELECT count(*) FROM notes\n"
+                        "  - nodes.show:\n");
+  auto r = roachrun({"run", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(stopped node 2 \(127\.0\.0\.1:\d+\): an immediate shutdown of its postgres)")))
+      << r.err;
+  const std::vector<ShownNode> shown = shown_nodes(r.out);
+  ASSERT_EQ(shown.size(), 4u) << r.out;
+  EXPECT_EQ(shown[0].role, "primary") << r.out;
+  EXPECT_EQ(shown[1].role, "down") << r.out;
+  EXPECT_EQ(shown[2].role, "primary") << r.out;
+  EXPECT_EQ(shown[3].role, "standby") << "it rejoined\n" << r.out;
+  EXPECT_NE(r.out.find("['2']\n"), std::string::npos) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(formation ready in .*data in (\S+))"))) << r.err;
   EXPECT_FALSE(std::filesystem::exists(m[1].str())) << m[1].str();

@@ -1,10 +1,12 @@
-// Control of the nodes of the run's local formation (target: {url: local, nodes: N}): what
-// CockroachDB's fault-tolerance tutorial does with `cockroach quit` and `kill -9`, for steps that
-// kill, stop and start nodes while a workload runs. (SDK 3.2.)
+// Control of the nodes of the run's local target: what CockroachDB's fault-tolerance tutorial
+// does with `cockroach quit` and `kill -9`, for steps that kill, stop and start nodes while a
+// workload runs. (SDK 3.2; the single local server and StopMode: SDK 3.4.)
 //
-// Nodes are named by number (1..N, the order of the target's host list) or by role: "primary"
-// (the node that takes writes now) or "standby" (the lowest-numbered running node that is not the
-// primary), resolved when the action happens.
+// The nodes are those of the local formation (target: {url: local, nodes: N}), or the single
+// local server (target: local), which is node 1 and the primary. Nodes are named by number (1..N,
+// the order of the target's host list) or by role: "primary" (the node that takes writes now) or
+// "standby" (the lowest-numbered running node that is not the primary), resolved when the action
+// happens.
 #pragma once
 
 #include <chrono>
@@ -28,6 +30,12 @@ struct NodeStatus {
 
 enum class NodeAction { kill, stop, start, restart };
 
+// How a stop (or the stop of a restart) shuts a node's PostgreSQL down, as `pg_ctl stop -m` does:
+// fast (SIGINT: sessions are ended and their transactions rolled back, then a checkpoint) or
+// immediate (SIGQUIT: every process quits at once, no checkpoint; the next start recovers from the
+// WAL, as after a crash). (SDK 3.4.)
+enum class StopMode { fast, immediate };
+
 class ROACHRUN_API LocalNodes {
  public:
   virtual ~LocalNodes();
@@ -47,9 +55,16 @@ class ROACHRUN_API LocalNodes {
   virtual std::vector<double> wait_healthy(std::chrono::milliseconds limit) = 0;
 };
 
-// The run's local formation, started now if the run has not connected yet. Throws StepError
-// saying what the target is when it is not a local formation (`url: local` with `nodes:` of 2 or
-// more): node control needs nodes roachrun started itself.
+// The nodes of the run's local target (its formation, or its single server), started now if the
+// run has not connected yet. Throws StepError saying what the target is when it is not the local
+// target (a URL): node control needs nodes roachrun started itself.
 ROACHRUN_API LocalNodes& local_nodes(StepContext& ctx);
+
+// nodes.act(action, node, delay), a stop or restart shutting the node down in `mode`
+// (LocalNodes::act stops in StopMode::fast; kill and start ignore the mode). Throws as act()
+// does, and StepError for StopMode::immediate on a LocalNodes that has no modes (not the host's).
+// (SDK 3.4.)
+ROACHRUN_API void act(LocalNodes& nodes, NodeAction action, const std::string& node, std::chrono::milliseconds delay,
+                      StopMode mode);
 
 }  // namespace roachrun

@@ -11,10 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/shm.h>
+
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <thread>
+#include <utility>
 
 #include "engine/variables.hpp"
 #include "roachrun/error.hpp"
@@ -34,6 +40,59 @@ Children& children() {
   static Children* c = new Children();  // never destroyed: the signal thread may outlive main
   return *c;
 }
+
+// The thread that forks the children with a parent-death signal (see spawn()): started on first
+// use and never ended (nor destroyed), so the kernel sends that signal when the process dies and
+// not when the thread that asked for the child ends -- a delayed node action's, a parallel
+// branch's, that of a scenario that is over while the server it started again runs on.
+class Forker {
+ public:
+  static Forker& instance() {
+    static Forker* forker = new Forker();
+    return *forker;
+  }
+
+  // fork() on the forker's thread; the child runs `in_child` there, which must exec or _exit.
+  // Returns what fork() returned to the parent (-1 with errno set on failure).
+  pid_t fork_there(const std::function<void()>& in_child) {
+    std::lock_guard one_at_a_time(call_mutex_);
+    std::unique_lock lock(mutex_);
+    job_ = &in_child;
+    done_ = false;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return done_; });
+    errno = error_;
+    return result_;
+  }
+
+ private:
+  Forker() { std::thread([this] { serve(); }).detach(); }
+
+  void serve() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [this] { return job_ != nullptr; });
+      const std::function<void()>* job = std::exchange(job_, nullptr);
+      const pid_t pid = fork();
+      if (pid == 0) {
+        (*job)();  // the child touches nothing of the parent's locks: it execs or exits
+        _exit(127);
+      }
+      result_ = pid;
+      error_ = errno;
+      done_ = true;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex call_mutex_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  const std::function<void()>* job_ = nullptr;
+  bool done_ = false;
+  pid_t result_ = -1;
+  int error_ = 0;
+};
 
 }  // namespace
 
@@ -108,14 +167,9 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
   int exec_pipe[2];  // its write end closes when the child execs (or exits)
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) throw ConnectError("local", std::string("pipe failed: ") + std::strerror(errno));
 
-  pid_t pid = fork();
-  if (pid < 0) {
-    const int error = errno;
-    close(exec_pipe[0]);
-    close(exec_pipe[1]);
-    throw ConnectError("local", std::string("fork failed: ") + std::strerror(error));
-  }
-  if (pid == 0) {
+  // What the child does between fork and exec: no allocation, no lock (another thread of the
+  // parent may have held one when it forked).
+  const std::function<void()> child = [&] {
     close(exec_pipe[0]);
     setpgid(0, 0);
     // A Ctrl-C sent to roachrun's process group between fork and setpgid is pending here, blocked:
@@ -151,6 +205,14 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
     if (env.empty()) execv(args[0], args.data());
     else execve(args[0], args.data(), environment.data());
     _exit(127);
+  };
+  const pid_t pid = death_signal != 0 ? Forker::instance().fork_there(child) : fork();
+  if (pid == 0) child();  // a direct fork()'s child; it does not return
+  if (pid < 0) {
+    const int error = errno;
+    close(exec_pipe[0]);
+    close(exec_pipe[1]);
+    throw ConnectError("local", std::string("fork failed: ") + std::strerror(error));
   }
   close(exec_pipe[1]);
   setpgid(pid, pid);  // also here: the group exists for kill(-pid) as soon as spawn() returns
@@ -159,6 +221,19 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log_file, cons
   }
   close(exec_pipe[0]);
   return pid;
+}
+
+void remove_stale_shared_memory(const fs::path& pgdata) {
+  std::ifstream pid_file(pgdata / "postmaster.pid");
+  std::string line;
+  for (int i = 0; i < 7 && std::getline(pid_file, line); ++i) {
+  }
+  std::istringstream fields(line);
+  long key = 0;
+  int shmid = -1;
+  if (!(fields >> key >> shmid) || shmid < 0) return;
+  struct shmid_ds info {};
+  if (shmctl(shmid, IPC_STAT, &info) == 0 && info.shm_nattch == 0) shmctl(shmid, IPC_RMID, nullptr);
 }
 
 int pick_free_port() {

@@ -68,8 +68,10 @@ std::string log_tail(const std::filesystem::path& log_file, size_t max_lines = 1
 
 // Starts `argv` as a child with stdout/stderr appended to `log_file`, as `who`, in its own process
 // group (so a Ctrl-C at the terminal reaches roachrun, which then stops the server in order),
-// and sent `death_signal` if roachrun is killed outright (0: none; the signal comes when the
-// forking *thread* ends, so a child forked off the main thread must not have one). `env`
+// and sent `death_signal` if roachrun is killed outright (0: none). The kernel sends that signal
+// when the *thread* that forked the child ends, so such a child is forked by a thread that lasts
+// as long as the process: a server started again by a delayed node action, or from a parallel
+// branch, must not die when that thread ends. `env`
 // ("NAME=value"), when not empty, is the child's whole environment; `stdin_fd` (-1: /dev/null)
 // its standard input; `stdout_fd` and `stderr_fd`, when given, its stdout and stderr instead of
 // `log_file` (both given: `log_file` is not opened). Returns once the child runs `argv` (exec
@@ -89,6 +91,12 @@ void make_run_directory(std::filesystem::path* dir);
 // polling every 10 ms; returns its wait status (-1 if another thread collected it). Throws
 // Interrupted as soon as `*interrupted` is set, leaving the child to the caller's cleanup.
 int wait_for_exit(pid_t& pid, pid_t& group, const std::atomic<bool>* interrupted);
+
+// A postmaster killed outright leaves its System V shared memory block behind (PostgreSQL removes
+// it only on a shutdown it sees). Its id is on the 7th line of `pgdata`/postmaster.pid; the block
+// is removed if nobody is attached any more, so killed servers do not use up the system's
+// segments. Nothing to do after a clean shutdown (no pid file).
+void remove_stale_shared_memory(const std::filesystem::path& pgdata);
 
 // A port on 127.0.0.1 that was free a moment ago. Another process may take it before the server
 // binds it; callers retry with a new one.

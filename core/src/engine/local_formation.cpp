@@ -4,7 +4,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,22 +92,6 @@ std::string hba_for(bool secure) {
          "hostssl replication pgautofailover_replicator 127.0.0.1/32 trust\n"
          "hostssl all autoctl_node,pgautofailover_monitor,pgautofailover_replicator 127.0.0.1/32 trust\n"
          "hostssl all all 127.0.0.1/32 cert\n";
-}
-
-// A postmaster killed outright leaves its System V shared memory block behind (PostgreSQL
-// removes it only on a shutdown it sees). Its id is on the pid file's 7th line; the block is
-// removed if nobody is attached any more, so killed nodes do not use up the system's segments.
-void remove_stale_shared_memory(const fs::path& pgdata) {
-  std::ifstream pid_file(pgdata / "postmaster.pid");
-  std::string line;
-  for (int i = 0; i < 7 && std::getline(pid_file, line); ++i) {
-  }
-  std::istringstream fields(line);
-  long key = 0;
-  int shmid = -1;
-  if (!(fields >> key >> shmid) || shmid < 0) return;
-  struct shmid_ds info {};
-  if (shmctl(shmid, IPC_STAT, &info) == 0 && info.shm_nattch == 0) shmctl(shmid, IPC_RMID, nullptr);
 }
 
 }  // namespace
@@ -284,18 +267,30 @@ void LocalFormation::kill(int number) {
   log_.info("killed {} (127.0.0.1:{}): its pg_autoctl and postgres, SIGKILL", p.name, p.port);
 }
 
-void LocalFormation::stop(int number) {
+void LocalFormation::stop(int number, StopMode mode) {
   Process& p = node(number);
   std::unique_lock lock(children_mutex());
   if (p.pid <= 0 || collected(p.pid)) throw ConnectError(p.name, p.name + " is not running");
-  ::kill(p.pid, SIGINT);  // pg_autoctl's "fast" stop: its postgres shuts down fast, then it exits
-  if (!poll(lock, 15s, [&] { return collected(p.pid) && group_empty(p.group); })) {
+  const bool fast = mode == StopMode::fast;
+  if (fast) {
+    ::kill(p.pid, SIGINT);  // pg_autoctl's "fast" stop: its postgres shuts down fast, then it exits
+  } else {
+    // pg_ctl stop -m immediate of its postgres (SIGQUIT to the postmaster of the pid file, if it
+    // is one of this node's processes: a stale file may name another process by now), and at
+    // once pg_autoctl's own immediate stop, SIGQUIT, so that it does not start postgres again.
+    std::ifstream pid_file(p.pgdata / "postmaster.pid");
+    pid_t postmaster = 0;
+    if (pid_file >> postmaster && postmaster > 0 && getpgid(postmaster) == p.group) ::kill(postmaster, SIGQUIT);
+    ::kill(p.pid, SIGQUIT);
+  }
+  const auto limit = fast ? 15s : 10s;
+  if (!poll(lock, limit, [&] { return collected(p.pid) && group_empty(p.group); })) {
     ::kill(-p.group, SIGKILL);
     poll(lock, 2s, [&] { return collected(p.pid) && group_empty(p.group); });
-    log_.warn("{} did not stop within 15 s and was killed", p.name);
+    log_.warn("{} did not stop within {} s and was killed", p.name, limit.count());
     return;
   }
-  log_.info("stopped {} (127.0.0.1:{})", p.name, p.port);
+  log_.info("stopped {} (127.0.0.1:{}){}", p.name, p.port, fast ? "" : ": an immediate shutdown of its postgres");
 }
 
 void LocalFormation::start(int number) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "roachrun/connection.hpp"
+#include "roachrun/local_nodes.hpp"  // StopMode
 
 namespace spdlog {
 class logger;
@@ -76,8 +77,10 @@ class LocalFormation {
 
   // The node's pg_autoctl and its postgres SIGKILLed at once, as a machine that dies.
   void kill(int node);
-  // A fast shutdown of the node's postgres, then its pg_autoctl; bounded (15 s, then SIGKILL).
-  void stop(int node);
+  // A shutdown of the node's postgres in `mode` (fast: pg_autoctl's fast stop; immediate: pg_ctl
+  // stop -m immediate of its postgres and pg_autoctl's immediate stop), then of its pg_autoctl;
+  // bounded (15 s fast, 10 s immediate, then SIGKILL).
+  void stop(int node, StopMode mode = StopMode::fast);
   // Starts a killed or stopped node again (`pg_autoctl run`); returns once its pg_autoctl runs.
   // It rejoins as a standby of the current primary on its own, which wait_healthy() waits for.
   void start(int node);

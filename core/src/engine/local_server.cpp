@@ -116,6 +116,8 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
     for (const auto& line : options.hba) hba << line << "\n";
   }
 
+  server->superuser_ = options.superuser;
+  server->interrupted_ = options.interrupted;
   for (int tries = 0;; ++tries) {
     server->port_ = pick_free_port();
     {
@@ -127,35 +129,10 @@ std::unique_ptr<LocalServer> LocalServer::start(const LocalServerOptions& option
       for (const auto& [k, v] : options.settings) conf << k << " = " << conf_quote(v) << "\n";
     }
     log.debug("starting PostgreSQL on {}:{}", server->host_, server->port_);
-    // SIGQUIT if roachrun dies without cleaning up: the server shuts down at once.
-    {
-      auto lock = lock_to_create();
-      server->pid_ = spawn({(bindir / "postgres").string(), "-D", data.string()}, log_file, who, SIGQUIT);
-    }
-
-    const std::string ping = "host=127.0.0.1 port=" + std::to_string(server->port_) + " dbname=postgres user=" +
-                             options.superuser + " connect_timeout=2 sslmode=disable";
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    bool exited = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(children_mutex());
-        exited = collected(server->pid_, &status);
-      }
-      if (exited) break;
-      throw_if_interrupted();
-      // PQPING_REJECT is "the database system is starting up": keep waiting.
-      if (PQping(ping.c_str()) == PQPING_OK) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    if (exited) {
-      std::string tail = log_tail(log_file);
-      if (tail.find("Address already in use") != std::string::npos && tries < 5) continue;
-      throw ConnectError("127.0.0.1:" + std::to_string(server->port_), "the local PostgreSQL server exited during start-up:" + tail);
-    }
-    if (PQping(ping.c_str()) != PQPING_OK)
-      throw ConnectError("127.0.0.1:" + std::to_string(server->port_), "the local PostgreSQL server did not accept connections within 60 s:" + log_tail(log_file));
-    break;
+    if (server->launch() == Launch::ready) break;
+    if (tries >= 5)
+      throw ConnectError(server->endpoint(), "the local PostgreSQL server found no free port after 6 tries:" +
+                                                 log_tail(log_file));
   }
 
   // Create the databases over the Unix socket, which trusts the superuser whatever TCP requires.
@@ -187,36 +164,103 @@ LocalServer::~LocalServer() {
   live_servers().erase(this);
 }
 
-void LocalServer::restart() {
-  const std::string endpoint = host_ + ":" + std::to_string(port_);
+LocalServer::Launch LocalServer::launch() {
   const fs::path log_file = dir_ / "server.log";
   {
-    std::unique_lock lock(children_mutex());
-    if (pid_ <= 0) throw ConnectError(endpoint, "cannot restart the local PostgreSQL server: it is not running");
-    kill(pid_, SIGINT);  // a fast shutdown, as stop() does
-    if (!poll(lock, 15s, [&] { return collected(pid_); }))
-      throw ConnectError(endpoint, "the local PostgreSQL server did not shut down within 15 s:" + log_tail(log_file));
-  }
-  {
-    // postgresql.auto.conf still names the port: the server comes back where clients left it.
+    // SIGQUIT if roachrun dies without cleaning up: the server shuts down at once. spawn() forks
+    // it on a thread that lives as long as roachrun, so that holds for a server started again
+    // from any thread.
     auto lock = lock_to_create();
-    pid_ = spawn({(find_postgres_bindir() / "postgres").string(), "-D", (dir_ / "data").string()}, log_file,
-                 choose_identity(), SIGQUIT);
+    pid_ = group_ = spawn({(find_postgres_bindir() / "postgres").string(), "-D", (dir_ / "data").string()}, log_file,
+                          choose_identity(), SIGQUIT);
   }
   // Any answer but "the database system is starting up" (PQPING_REJECT) means it is up.
-  const std::string ping = "host=" + host_ + " port=" + std::to_string(port_) + " dbname=postgres connect_timeout=2";
+  const std::string ping = "host=" + host_ + " port=" + std::to_string(port_) + " dbname=postgres user=" + superuser_ +
+                           " connect_timeout=2 sslmode=disable";
   for (const auto deadline = Clock::now() + 60s; PQping(ping.c_str()) != PQPING_OK;) {
     {
       std::lock_guard lock(children_mutex());
-      if (collected(pid_))
-        throw ConnectError(endpoint, "the local PostgreSQL server exited while restarting:" + log_tail(log_file));
+      if (collected(pid_)) {
+        group_empty(group_);
+        const std::string tail = log_tail(log_file);
+        if (tail.find("Address already in use") != std::string::npos) return Launch::port_taken;
+        throw ConnectError(endpoint(), "the local PostgreSQL server exited during start-up:" + tail);
+      }
     }
+    if (interrupted_ && *interrupted_) throw Interrupted();  // the destructor stops it
     if (Clock::now() >= deadline)
-      throw ConnectError(endpoint, "the local PostgreSQL server did not accept connections within 60 s of a restart:" +
-                                       log_tail(log_file));
+      throw ConnectError(endpoint(), "the local PostgreSQL server did not accept connections within 60 s:" +
+                                         log_tail(log_file));
     std::this_thread::sleep_for(25ms);
   }
-  log_.info("local PostgreSQL server on {} restarted", endpoint);
+  return Launch::ready;
+}
+
+bool LocalServer::running() {
+  std::lock_guard lock(children_mutex());
+  return pid_ > 0 && !collected(pid_);  // a postmaster that died on its own is collected here
+}
+
+void LocalServer::shut_down(StopMode mode) {
+  const bool fast = mode == StopMode::fast;
+  const auto limit = fast ? 15s : 10s;
+  {
+    std::unique_lock lock(children_mutex());
+    if (pid_ <= 0 || collected(pid_))
+      throw ConnectError(endpoint(), "cannot stop the local PostgreSQL server: it is not running");
+    // Fast: running transactions are rolled back, then a checkpoint. Immediate: every backend
+    // quits at once; the next start recovers from the WAL. The postmaster exits after its
+    // backends, so once it is collected nothing writes into the directory.
+    kill(pid_, fast ? SIGINT : SIGQUIT);
+    const auto gone = [&] { return collected(pid_) && group_empty(group_); };
+    if (!poll(lock, limit, gone)) {
+      kill(-group_, SIGKILL);
+      poll(lock, 2s, gone);
+      log_.warn("the local PostgreSQL server on {} did not shut down within {} s and was killed", endpoint(),
+                limit.count());
+      remove_stale_shared_memory(dir_ / "data");
+      return;
+    }
+  }
+  log_.info("local PostgreSQL server on {} stopped ({} shutdown)", endpoint(), fast ? "fast" : "immediate");
+}
+
+void LocalServer::kill_server() {
+  {
+    std::unique_lock lock(children_mutex());
+    if (pid_ <= 0 || collected(pid_))
+      throw ConnectError(endpoint(), "cannot kill the local PostgreSQL server: it is not running");
+    kill(-group_, SIGKILL);
+    if (!poll(lock, 5s, [&] { return collected(pid_) && group_empty(group_); }))
+      throw ConnectError(endpoint(), "the local PostgreSQL server was sent SIGKILL and is still there after 5 s");
+  }
+  remove_stale_shared_memory(dir_ / "data");
+  log_.info("killed the local PostgreSQL server on {}: its postmaster and backends, SIGKILL", endpoint());
+}
+
+void LocalServer::start_again() {
+  {
+    std::unique_lock lock(children_mutex());
+    if (pid_ > 0 && !collected(pid_))
+      throw ConnectError(endpoint(), "cannot start the local PostgreSQL server: it is running");
+    if (dir_.empty()) throw ConnectError(endpoint(), "cannot start the local PostgreSQL server: it was removed");
+    // A postmaster that died on its own may leave backends for a moment: not beside a new one.
+    if (!group_empty(group_)) {
+      kill(-group_, SIGKILL);
+      poll(lock, 2s, [&] { return group_empty(group_); });
+    }
+  }
+  remove_stale_shared_memory(dir_ / "data");
+  // postgresql.auto.conf still names the port: the server comes back where clients left it.
+  if (launch() == Launch::port_taken)
+    throw ConnectError(endpoint(), "cannot start the local PostgreSQL server again: another process took its port " +
+                                       std::to_string(port_) + " while it was stopped");
+  log_.info("local PostgreSQL server on {} started again (same port and data directory)", endpoint());
+}
+
+void LocalServer::restart() {
+  shut_down(StopMode::fast);
+  start_again();
 }
 
 void LocalServer::stop() noexcept {
@@ -241,7 +285,13 @@ void LocalServer::stop() noexcept {
     } catch (...) {
     }
   }
+  // What a kill_server() left, should a backend still be there.
+  if (group_ > 0 && !group_empty(group_)) {
+    kill(-group_, SIGKILL);
+    poll(lock, 2s, [&] { return group_empty(group_); });
+  }
   if (!dir_.empty()) {
+    remove_stale_shared_memory(dir_ / "data");
     std::error_code ec;
     fs::remove_all(dir_, ec);
     if (ec) {
@@ -270,16 +320,18 @@ void LocalServer::abandon_all() noexcept {
       gone = collected(s->initdb_) && gone;
       gone = group_empty(s->initdb_group_) && gone;
       gone = collected(s->pid_) && gone;
+      gone = group_empty(s->group_) && gone;
     }
     return gone;
   };
   if (!poll(lock, 2s, all_gone)) {
     for (LocalServer* s : live_servers())
-      if (s->pid_ > 0) kill(s->pid_, SIGKILL);
+      if (s->group_ > 0) kill(-s->group_, SIGKILL);
     poll(lock, 1s, all_gone);
   }
   for (LocalServer* s : live_servers()) {
     std::error_code ec;
+    if (!s->dir_.empty()) remove_stale_shared_memory(s->dir_ / "data");
     if (!s->dir_.empty()) fs::remove_all(s->dir_, ec);
     s->dir_.clear();
   }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "roachrun/local_nodes.hpp"  // StopMode
+
 namespace spdlog {
 class logger;
 }
@@ -55,10 +57,29 @@ class LocalServer {
   // Stops the server (and an initdb still running) and removes its directory; idempotent.
   // Bounded: about 15 s at worst.
   void stop() noexcept;
-  // A fast shutdown (SIGINT, as stop() sends) and a start on the same port and data directory,
-  // as `pg_ctl restart -m fast` does; returns once it accepts connections again. For tests of
-  // clients riding through a restart. Throws ConnectError (with the tail of the server's log) if
-  // it is not running, does not stop within 15 s, or does not come back within 60 s.
+
+  // Node control of the server (the nodes plugin on the single local server), keeping its data
+  // directory and its port: clients reconnect to the same host:port. Thread-safe (a delayed node
+  // action runs on a thread of its own); the process's state changes only under children_mutex().
+  //
+  // Whether the postmaster runs: not shut down or killed by the calls below.
+  bool running();
+  // A shutdown in `mode`, the signal `pg_ctl stop -m` sends (fast: SIGINT; immediate: SIGQUIT);
+  // returns once the postmaster and its backends are gone. Bounded: 15 s (fast) or 10 s
+  // (immediate), then the rest is SIGKILLed, with a warning. Throws ConnectError if it is not
+  // running.
+  void shut_down(StopMode mode);
+  // SIGKILL to the postmaster and its backends at once, as a machine that dies; returns once they
+  // are gone (its shared memory removed). Throws ConnectError if it is not running or still there
+  // after 5 s.
+  void kill_server();
+  // Starts the stopped or killed server again on the same port and data directory, as start()
+  // starts it; returns once it accepts connections (after an immediate shutdown or a kill, once it
+  // has recovered from the WAL). Throws ConnectError (with the tail of the server's log) if it
+  // runs, exits, or does not accept connections within 60 s; Interrupted at once on Ctrl-C.
+  void start_again();
+  // shut_down(fast) and start_again(), as `pg_ctl restart -m fast` does. For tests of clients
+  // riding through a restart.
   void restart();
 
   // For an exit that cannot unwind (the second Ctrl-C exits at once from the signal thread while
@@ -71,11 +92,22 @@ class LocalServer {
   // Registers the server for abandon_all(); the destructor deregisters it.
   explicit LocalServer(spdlog::logger& log);
 
+  enum class Launch { ready, port_taken };
+  // The one way the postmaster is started, by start() and start_again(): `postgres -D dir/data`
+  // (the port is in postgresql.auto.conf), waiting until it accepts connections. Returns
+  // port_taken if it exited because the port is in use (start() then tries another); throws
+  // ConnectError if it exits otherwise or is not up within 60 s, Interrupted on Ctrl-C.
+  Launch launch();
+  std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
+
   spdlog::logger& log_;
   std::filesystem::path dir_;
   std::string host_ = "127.0.0.1";
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::string superuser_;
+  const std::atomic<bool>* interrupted_ = nullptr;
+  pid_t pid_ = -1;           // the postmaster, the leader of its process group; -1 once collected
+  pid_t group_ = -1;         // that group until it is empty (the backends are in it)
   pid_t initdb_ = -1;        // initdb while it runs; the leader of its process group
   pid_t initdb_group_ = -1;  // that group until it is empty (initdb's own children are in it)
 };

@@ -1,5 +1,7 @@
 // The `local` target: a throwaway PostgreSQL started on the first connection, or with `nodes:`
-// of 2 or more a throwaway pg_auto_failover formation, its nodes the target's host list. Secure,
+// of 2 or more a throwaway pg_auto_failover formation, its nodes the target's host list. Node
+// control (the nodes plugin) stops and starts either: the server on the same port, so the
+// connection options below stay true. Secure,
 // it is the tutorial's secure cluster: TLS with the node certificate, and every TCP connection
 // authenticated by a client certificate signed by the CA (pg_hba `hostssl ... cert`); no
 // password and no plaintext connection is accepted.
@@ -66,9 +68,10 @@ class LocalTarget final : public Target {
   }
 
   LocalFormation* formation() const override { return def_.nodes > 1 ? &started_formation() : nullptr; }
+  LocalServer* local_server() const override { return def_.nodes > 1 ? nullptr : &server(); }
 
  private:
-  const LocalServer& server() const {
+  LocalServer& server() const {
     std::lock_guard lock(mutex_);
     if (!server_) {
       LocalServerOptions options = def_.secure ? secure_options() : LocalServerOptions{};

@@ -19,6 +19,7 @@ namespace roachrun {
 using LibpqOptions = std::vector<std::pair<std::string, std::string>>;
 
 class LocalFormation;
+class LocalServer;
 
 class Target {
  public:
@@ -31,6 +32,9 @@ class Target {
   // The pg_auto_failover formation this target is (url: local with nodes: 2 or more), started
   // now if it has not been; null for any other target. Throws ConnectError as options_for does.
   virtual LocalFormation* formation() const { return nullptr; }
+  // The single local server this target is (url: local, nodes: 1), started now if it has not
+  // been; null for any other target. Throws ConnectError as options_for does.
+  virtual LocalServer* local_server() const { return nullptr; }
 };
 
 class PluginRegistry;

@@ -11,6 +11,7 @@
 namespace roachrun {
 
 LocalNodes::~LocalNodes() = default;
+LocalNodesWithModes::~LocalNodesWithModes() = default;
 
 namespace {
 
@@ -45,13 +46,22 @@ LocalNodes& local_nodes(StepContext& ctx) {
     std::lock_guard lock(slot().mutex);
     provider = slot().provider;
   }
-  // Called outside the lock: the first call starts the formation, which takes seconds.
+  // Called outside the lock: the first call starts the formation or server, which takes seconds.
   LocalNodes* nodes = provider && provider->nodes ? provider->nodes() : nullptr;
   if (nodes) return *nodes;
   const std::string target = provider && provider->describe_target ? provider->describe_target()
                                                                    : "unknown (no scenario is running)";
-  throw StepError("node control needs the local target with several nodes (target: {url: local, nodes: 3}); "
-                  "this run's target is " + target);
+  throw StepError("node control needs roachrun's own local target (target: local, or {url: local, nodes: 3}), "
+                  "whose server or nodes it started; this run's target is " + target);
+}
+
+void act(LocalNodes& nodes, NodeAction action, const std::string& node, std::chrono::milliseconds delay,
+         StopMode mode) {
+  if (auto* with_modes = dynamic_cast<LocalNodesWithModes*>(&nodes))
+    return with_modes->act(action, node, delay, mode);
+  if (mode != StopMode::fast && (action == NodeAction::stop || action == NodeAction::restart))
+    throw StepError("this node control has no immediate stop (it is not roachrun's own)");
+  nodes.act(action, node, delay);
 }
 
 }  // namespace roachrun

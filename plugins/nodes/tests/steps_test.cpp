@@ -1,5 +1,5 @@
 // The nodes plugin's step types without roachrun: what validation accepts (it touches nothing),
-// and that outside a run on a local formation every step refuses, saying what it needs.
+// and that outside a run on the local target every step refuses, saying what it needs.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -26,12 +26,17 @@ TEST(NodesSteps, ControlStepsAreNamedAfterTheirActionWithNodeAndAfter) {
   for (const auto& [action, name] : actions) {
     const roachrun::StepType step = control_step(action);
     EXPECT_EQ(step.name, name);
-    ASSERT_EQ(step.params.size(), 2u);
+    const bool stops = action == NodeAction::stop || action == NodeAction::restart;
+    ASSERT_EQ(step.params.size(), stops ? 3u : 2u) << name << ": mode only on a stop or restart";
     EXPECT_EQ(step.params[0].name, "node") << "the first parameter: `nodes.kill: primary` names the node";
     EXPECT_TRUE(step.params[0].required);
     EXPECT_EQ(step.params[1].name, "after");
     EXPECT_EQ(step.params[1].type, roachrun::ParamType::duration);
     EXPECT_EQ(step.params[1].default_value, "0s");
+    if (!stops) continue;
+    EXPECT_EQ(step.params[2].name, "mode");
+    EXPECT_EQ(step.params[2].type, roachrun::ParamType::string);
+    EXPECT_EQ(step.params[2].default_value, "fast");
   }
   EXPECT_EQ(wait_step().params.at(0).default_value, "60s");
   EXPECT_TRUE(show_step().params.empty());
@@ -57,10 +62,28 @@ TEST(NodesSteps, CheckRejectsAnythingElseNamingTheParameter) {
   }
 }
 
+TEST(NodesSteps, TheModeIsFastOrImmediate) {
+  for (const NodeAction action : {NodeAction::stop, NodeAction::restart}) {
+    const roachrun::StepType step = control_step(action);
+    for (const char* mode : {"fast", "immediate"})
+      EXPECT_NO_THROW(step.check(roachrun::Params(roachrun::Value{{"node", "1"}, {"after", 0}, {"mode", mode}})))
+          << mode;
+    for (const char* mode : {"smart", "", "Fast", "immediately"}) {
+      try {
+        step.check(roachrun::Params(roachrun::Value{{"node", "1"}, {"after", 0}, {"mode", mode}}));
+        ADD_FAILURE() << "'" << mode << "' accepted";
+      } catch (const roachrun::ParamError& e) {
+        EXPECT_EQ(e.param(), "mode");
+        EXPECT_EQ(std::string(e.what()), std::string("parameter 'mode' must be fast or immediate, got '") + mode + "'");
+      }
+    }
+  }
+}
+
 TEST(NodesSteps, OutsideARunEveryStepRefusesSayingWhatItNeeds) {
   const std::string refused =
-      "node control needs the local target with several nodes (target: {url: local, nodes: 3}); this run's target is "
-      "unknown (no scenario is running)";
+      "node control needs roachrun's own local target (target: local, or {url: local, nodes: 3}), whose server or "
+      "nodes it started; this run's target is unknown (no scenario is running)";
   for (const roachrun::StepType& step : {control_step(NodeAction::kill), control_step(NodeAction::start)}) {
     roachrun::testing::FakeStepContext ctx;
     try {
