@@ -5,6 +5,7 @@
 #include "engine/caught_error.hpp"
 #include "engine/duration.hpp"
 #include "engine/retry_config.hpp"
+#include "engine/step_details_check.hpp"
 #include "engine/yaml_util.hpp"
 
 namespace roachrun {
@@ -267,6 +268,7 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
     planned.step = registered;
     try {
       planned.params = Params(convert_params(def, registered->type, plan.scenario.vars, file, env));
+      check_step_choices(def, *registered, planned.params, file);
       planned.retry = def.retry ? parse_retry_policy(*def.retry, plan.scenario.retry, file, plan.scenario.vars, env)
                                 : plan.scenario.retry;
       if (registered->type.check) {
