@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/plugin_examination.hpp"
 #include "engine/plugin_loader.hpp"
 #include "engine/plugin_registry.hpp"
 #include "fixture_plugins.hpp"
@@ -110,6 +111,15 @@ TEST(PluginDetails, DetailsThatFitAreRead) {
   ASSERT_EQ(opened.details.steps.size(), 1u);
   ASSERT_EQ(opened.details.steps[0].choices.size(), 1u);
   EXPECT_EQ(opened.details.steps[0].choices[0].values, (std::vector<std::string>{"fast", "slow"}));
+}
+
+// The scanner names the phase, so a details function that takes the scanner down is blamed, not
+// the factory (the crash itself: the details_exit case of MisbehavingPlugin).
+TEST(PluginDetails, TheScannerReportsTheDetailingPhase) {
+  const ScannerOutput out = parse_scanner_output(phase_line(OpenPhase::loading) + phase_line(OpenPhase::describing) +
+                                                 phase_line(OpenPhase::detailing));
+  EXPECT_EQ(out.phase, OpenPhase::detailing);
+  EXPECT_FALSE(out.report.has_value());
 }
 
 }  // namespace
