@@ -9,6 +9,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libxml2-dev
   postgresql-15 postgresql-client-15
   postgresql-15-auto-failover pg-auto-failover-cli  # the local target with several nodes (pg_auto_failover)
+  python3 python3-jsonschema python3-yaml  # the schema test: `roachrun schema` checked by a real validator
   jq time  # bench/run.sh (and its smoke test): reading JSON results, peak RSS
   clang-14 libclang-rt-14-dev llvm-14  # scripts/sanitize.sh, scripts/fuzz.sh: libFuzzer, sanitizer runtimes, llvm-symbolizer
 )

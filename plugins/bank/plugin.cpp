@@ -2,6 +2,7 @@
 #include <roachrun/plugin.hpp>
 
 #include "steps.hpp"
+#include "workload/config.hpp"
 
 namespace {
 
@@ -13,6 +14,15 @@ roachrun::PluginInfo describe() {
            roachrun_bank::workload_step(), roachrun_bank::audit_step()}};
 }
 
+// Parameters that take one of a fixed set of words: checked at validation time (file:line:col,
+// did you mean), and offered by `roachrun schema` to editors.
+roachrun::PluginDetails details() {
+  roachrun::StepDetails workload{"workload", false, {}};
+  for (auto& [param, values] : roachrun_bank::workload_choices()) workload.choices.push_back({param, std::move(values)});
+  return {{workload}};
+}
+
 }  // namespace
 
 ROACHRUN_PLUGIN(describe)
+ROACHRUN_PLUGIN_DETAILS(details)

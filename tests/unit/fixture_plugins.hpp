@@ -40,6 +40,7 @@ inline std::vector<MisbehavingFixture> misbehaving_fixtures() {
           {"init_hang", "did not finish loading within " + limit +
                             " while being examined (ROACHRUN_PLUGIN_SCAN_TIMEOUT sets the limit)"},
           {"factory_exit", "its factory called exit(3) while being examined"},
+          {"details_exit", "its details function called exit(4) while being examined"},
           {"fini_abort", "it aborted (SIGABRT) while being unloaded (in its static destructors)"}};
 }
 

@@ -4,6 +4,7 @@
 //     return {"hello", "Says hello", {roachrun::StepType{...}}};
 //   }
 //   ROACHRUN_PLUGIN(describe)
+//   ROACHRUN_PLUGIN_DETAILS(details)  // optional (SDK 3.4): enums, local-target-only steps
 //
 // The library must be built against these headers (roachrun_add_plugin in CMake does it). The
 // host reads the ABI stamp first and refuses a library stamped with another SDK major version, or
@@ -79,11 +80,41 @@ inline constexpr AbiStamp current_abi_stamp() {
 
 using PluginFactory = PluginInfo();
 
+// Optional details of a plugin's step types (SDK 3.4), exported beside the factory with
+// ROACHRUN_PLUGIN_DETAILS(fn). They are separate so StepType and ParamSpec keep their layouts: a
+// plugin built against an older minor exports none, and its steps have no details. The host
+// calls the function once, right after the factory and under the same rules (describe only; if
+// it throws, the plugin is not loaded), and refuses the plugin when the details name a step
+// type or parameter the factory did not declare, give a non-string parameter choices, or give
+// an empty or repeated choice.
+
+// The allowed values of one string parameter (an enum): a scenario giving another value is
+// refused before anything runs, and `roachrun schema` lists them for editors.
+struct ParamChoices {
+  std::string param;                // a parameter of the step type, of ParamType::string
+  std::vector<std::string> values;  // not empty, no value twice
+};
+
+struct StepDetails {
+  std::string step;  // a step type's name as in PluginInfo ("stop", not "nodes.stop")
+  // The step only works on roachrun's own local target (it starts, stops or reads the server it
+  // manages): a scenario whose target is a URL is refused before anything runs.
+  bool needs_local_target = false;
+  std::vector<ParamChoices> choices;
+};
+
+struct PluginDetails {
+  std::vector<StepDetails> steps;  // at most one entry per step type; steps without one have none
+};
+
+using PluginDetailsFunction = PluginDetails();
+
 }  // namespace roachrun
 
 // The exported names the host looks for (Boost.DLL aliases).
 #define ROACHRUN_PLUGIN_FACTORY_ALIAS roachrun_plugin_factory
 #define ROACHRUN_PLUGIN_ABI_ALIAS roachrun_plugin_abi
+#define ROACHRUN_PLUGIN_DETAILS_ALIAS roachrun_plugin_details
 
 // Exports `factory` (a function `roachrun::PluginInfo()`) and the ABI stamp. Use once per plugin.
 #define ROACHRUN_PLUGIN(factory)                                                                      \
@@ -93,3 +124,11 @@ using PluginFactory = PluginInfo();
   }                                                                                                   \
   BOOST_DLL_ALIAS(roachrun_plugin_exports::roachrun_abi_stamp, roachrun_plugin_abi)                   \
   BOOST_DLL_ALIAS(roachrun_plugin_exports::roachrun_factory, roachrun_plugin_factory)
+
+// Exports `details` (a function `roachrun::PluginDetails()`), next to ROACHRUN_PLUGIN. Optional;
+// use at most once per plugin. (SDK 3.4.)
+#define ROACHRUN_PLUGIN_DETAILS(details)                                                              \
+  namespace roachrun_plugin_exports {                                                                 \
+  ::roachrun::PluginDetails roachrun_details() { return details(); }                                  \
+  }                                                                                                   \
+  BOOST_DLL_ALIAS(roachrun_plugin_exports::roachrun_details, roachrun_plugin_details)

@@ -16,8 +16,10 @@
 #include "engine/report.hpp"
 #include "engine/runner.hpp"
 #include "engine/scenario_loader.hpp"
+#include "engine/scenario_schema.hpp"
 #include "engine/scenario_validator.hpp"
 #include "engine/signals.hpp"
+#include "engine/step_details_check.hpp"
 #include "engine/step_selection.hpp"
 #include "engine/target.hpp"
 #include "roachrun/sdk_version.hpp"
@@ -73,7 +75,9 @@ std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry&
   for (const auto& file : options.files) {
     InvalidFile bad{file, {}};
     try {
-      plans.push_back(plan_scenario(load_scenario_file(file, sets), registry));
+      Scenario scenario = load_scenario_file(file, sets);
+      scenario.target = with_target_option(scenario.target, options.target);  // validated as it will run
+      plans.push_back(plan_scenario(std::move(scenario), registry));
       redactor().add_scenario(plans.back().scenario);
     } catch (const ScenarioInvalid& e) {
       for (const auto& err : e.errors()) bad.messages.push_back(err.what());
@@ -91,6 +95,19 @@ std::vector<ScenarioPlan> plan_all(const Options& options, const PluginRegistry&
   return plans;
 }
 
+// Steps that need the local target (step details) on a URL target: checked once the selection
+// is applied, since a step --skip leaves out does not run. Throws like plan_all.
+void check_local_target(const std::vector<ScenarioPlan>& plans, std::vector<InvalidFile>* invalid = nullptr) {
+  std::string all;
+  for (const auto& plan : plans) {
+    InvalidFile bad{plan.scenario.file, {}};
+    for (const auto& err : local_target_errors(plan)) bad.messages.push_back(err.what());
+    for (const auto& m : bad.messages) all += (all.empty() ? "" : "\n") + m;
+    if (invalid && !bad.messages.empty()) invalid->push_back(std::move(bad));
+  }
+  if (!all.empty()) throw ValidationError(SourceLocation{}, all);
+}
+
 // The target as plans show it: "local", "local, 3 nodes", or the URL with known secrets masked.
 std::string target_text(const TargetDef& target) {
   if (target.url == "local" && target.nodes > 1) return "local, " + std::to_string(target.nodes) + " nodes";
@@ -102,6 +119,7 @@ ExitCode command_validate(const Options& options, spdlog::logger& log) {
   load_plugins(registry, options, log);
   report_problems(registry, log);
   auto plans = plan_all(options, registry);
+  check_local_target(plans);
   for (const auto& plan : plans)
     log.info("{}: valid ({} steps), target {}", plan.scenario.file, plan.steps.size(), target_text(plan.scenario.target));
   return kExitOk;
@@ -158,6 +176,7 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
           log.info("{}: step {} ({}) skipped: before --from {}", plan.scenario.file, step.def->number, step.def->name,
                    options.selection.from);
   }
+  check_local_target(plans, &record.invalid);
 
   if (options.dry_run) {
     for (const auto& plan : plans) {
@@ -196,8 +215,12 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
   return kExitOk;
 }
 
-void print_param(const ParamSpec& p) {
+void print_param(const ParamSpec& p, const std::vector<std::string>* choices) {
   std::string info = std::string(to_string(p.type));
+  if (choices) {
+    info += ": ";
+    for (size_t i = 0; i < choices->size(); ++i) info += (i ? "|" : "") + (*choices)[i];
+  }
   if (p.required) info += ", required";
   else if (!p.default_value.is_null()) info += ", default " + p.default_value.dump();
   if (p.min) info += ", min " + std::to_string(*p.min);
@@ -211,8 +234,9 @@ ExitCode command_plugins(const Options& options, spdlog::logger& log) {
   for (const auto& plugin : registry.plugins()) {
     std::cout << plugin.name << " - " << plugin.doc << "\n  (" << plugin.path.string() << ")\n";
     for (const auto& step : plugin.steps) {
-      std::cout << "  " << step->full_name << " - " << step->type.doc << "\n";
-      for (const auto& p : step->type.params) print_param(p);
+      std::cout << "  " << step->full_name << " - " << step->type.doc
+                << (step->details.needs_local_target ? " (needs the local target)" : "") << "\n";
+      for (const auto& p : step->type.params) print_param(p, step->choices(p.name));
     }
     std::cout << "\n";
   }
@@ -223,6 +247,28 @@ ExitCode command_plugins(const Options& options, spdlog::logger& log) {
   for (const auto& p : registry.problems())
     std::cout << "not loaded: " << p.path.string() << ": " << p.reason << "\n";
   return registry.problems().empty() ? kExitOk : exit_code_for(ErrorKind::plugin);
+}
+
+// A schema without a broken plugin's steps would call its steps misspelt: refuse to print one,
+// naming each library as `roachrun plugins` does.
+ExitCode command_schema(const Options& options, spdlog::logger& log) {
+  PluginRegistry registry;
+  load_plugins(registry, options, log);
+  if (!registry.problems().empty()) {
+    for (const auto& p : registry.problems()) std::cerr << "not loaded: " << p.path.string() << ": " << p.reason << "\n";
+    std::cerr << "roachrun schema: " << registry.problems().size()
+              << " plugin librar" << (registry.problems().size() == 1 ? "y" : "ies")
+              << " did not load; fix or remove them (see `roachrun plugins`), or point --plugin-dir elsewhere\n";
+    return exit_code_for(ErrorKind::plugin);
+  }
+  if (registry.plugins().empty()) {
+    std::cerr << "roachrun schema: no plugins found; searched:";
+    for (const auto& dir : registry.searched()) std::cerr << " " << dir.string();
+    std::cerr << "\n";
+    return exit_code_for(ErrorKind::plugin);
+  }
+  std::cout << scenario_schema(registry).dump(2) << "\n";
+  return kExitOk;
 }
 
 }  // namespace
@@ -259,8 +305,10 @@ int cli_main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "check scenario files fully without touching a database");
   validate->add_option("files", options.files, "scenario files")->required();
   validate->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
+  validate->add_option("--target", options.target, "check the scenarios as `run --target` would run them");
 
   app.add_subcommand("plugins", "list plugins, their step types and parameters");
+  auto* schema = app.add_subcommand("schema", "print a JSON Schema of scenario files for editors, from the loaded plugins");
 
   try {
     app.parse(argc, argv);
@@ -289,6 +337,7 @@ int cli_main(int argc, char** argv) {
       for (const auto& spec : options.reports) options.report_specs.push_back(parse_report_spec(spec));
       if (run->parsed()) return command_run(options, *log, record);
       if (validate->parsed()) return command_validate(options, *log);
+      if (schema->parsed()) return command_schema(options, *log);
       return command_plugins(options, *log);
     } catch (const ValidationError& e) {
       std::cerr << redactor().redact(e.message()) << "\n";

@@ -55,7 +55,14 @@ std::optional<Examination> examination_from_json(const json& j) {
 
 namespace {
 
-const char* phase_name(OpenPhase phase) { return phase == OpenPhase::loading ? "loading" : "describing"; }
+const char* phase_name(OpenPhase phase) {
+  switch (phase) {
+    case OpenPhase::loading: return "loading";
+    case OpenPhase::describing: return "describing";
+    case OpenPhase::detailing: return "detailing";
+  }
+  return "describing";
+}
 
 }  // namespace
 
@@ -80,6 +87,7 @@ ScannerOutput parse_scanner_output(std::string_view text) {
     const std::string phase = j["phase"].get<std::string>();
     if (phase == "loading") out.phase = OpenPhase::loading;
     else if (phase == "describing") out.phase = OpenPhase::describing;
+    else if (phase == "detailing") out.phase = OpenPhase::detailing;
     else if (phase == "done") out.report = examination_from_json(j);
   }
   return out;

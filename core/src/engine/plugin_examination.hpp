@@ -2,7 +2,8 @@
 // returns it and the cache keeps it.
 //
 // roachrun-plugin-scanner speaks JSON lines on its stdout: a phase line as the library's own code
-// is about to run ({"phase":"loading"}, then {"phase":"describing"}), then the report
+// is about to run ({"phase":"loading"}, then {"phase":"describing"}, then {"phase":"detailing"}
+// for a library that exports a details function), then the report
 // ({"phase":"done", ...}). A scanner that dies without a report died in the last phase it named,
 // which says whether the library's initializers or its factory took it down.
 #pragma once

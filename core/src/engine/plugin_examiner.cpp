@@ -212,11 +212,12 @@ Examination verdict(const Scan& s, const ExaminerOptions& options) {
                                 false);
   }
   const bool loading = *out.phase == OpenPhase::loading;
+  const std::string culprit = *out.phase == OpenPhase::detailing ? "its details function " : "its factory ";
   if (s.timed_out)
-    return Examination::refused((loading ? "did not finish loading within " : "its factory did not return within ") + limit +
+    return Examination::refused((loading ? "did not finish loading within " : culprit + "did not return within ") + limit +
                                     " while being examined" + knob + words,
                                 false);
-  return Examination::refused((loading ? "its initializer " : "its factory ") + ending(s.status) + " while being examined" +
+  return Examination::refused((loading ? "its initializer " : culprit) + ending(s.status) + " while being examined" +
                               words);
 }
 

@@ -32,7 +32,8 @@ std::optional<std::string> linked_sdk_major(const std::vector<std::string>& need
 
 // Reads what the dynamic loader reads (the dynamic symbol table and the needed libraries), without
 // running any code of the library: a plugin stripped the way distributions strip passes.
-std::string check_before_loading(const std::filesystem::path& path) {
+// `has_details` tells whether it exports a details function (SDK 3.4).
+std::string check_before_loading(const std::filesystem::path& path, bool& has_details) {
   ElfDynamicInfo elf;
   try {
     elf = read_elf_dynamic_info(path);
@@ -47,6 +48,7 @@ std::string check_before_loading(const std::filesystem::path& path) {
   // loading it would only say that file is missing.
   if (auto major = linked_sdk_major(elf.needed); major && *major != std::to_string(kSdkVersionMajor))
     return other_sdk(*major + " (it links libroachrun_sdk.so." + *major + ")");
+  has_details = exports("roachrun_plugin_details");
   return {};
 }
 
@@ -108,18 +110,49 @@ std::string check_description(const PluginInfo& info) {
   return {};
 }
 
+// Why the details do not fit what the factory described, or "".
+std::string check_details(const PluginInfo& info, const PluginDetails& details) {
+  for (auto d = details.steps.begin(); d != details.steps.end(); ++d) {
+    const std::string full = info.name + "." + d->step;
+    auto type = std::find_if(info.step_types.begin(), info.step_types.end(), [&](const StepType& t) { return t.name == d->step; });
+    if (type == info.step_types.end())
+      return "its details name step type '" + full + "', which it does not declare";
+    if (std::any_of(details.steps.begin(), d, [&](const StepDetails& other) { return other.step == d->step; }))
+      return "its details describe step type '" + full + "' twice";
+    for (auto c = d->choices.begin(); c != d->choices.end(); ++c) {
+      const std::string what = "its details give parameter '" + c->param + "' of step type '" + full + "' ";
+      auto spec = std::find_if(type->params.begin(), type->params.end(), [&](const ParamSpec& p) { return p.name == c->param; });
+      if (spec == type->params.end()) return "its details name parameter '" + c->param + "' of step type '" + full + "', which it does not declare";
+      if (spec->type != ParamType::string)
+        return what + "choices, but it is " + std::string(to_string(spec->type)) + ", not string";
+      if (std::any_of(d->choices.begin(), c, [&](const ParamChoices& other) { return other.param == c->param; }))
+        return what + "choices twice";
+      if (c->values.empty()) return what + "no choices (an empty list)";
+      for (auto v = c->values.begin(); v != c->values.end(); ++v)
+        if (std::find(c->values.begin(), v, *v) != v) return what + "the choice '" + *v + "' twice";
+      // A default outside the choices would make every scenario that omits the parameter invalid.
+      if (spec->default_value.is_string() &&
+          std::find(c->values.begin(), c->values.end(), spec->default_value.get<std::string>()) == c->values.end())
+        return what + "choices that leave out its default '" + spec->default_value.get<std::string>() + "'";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 OpenedPlugin open_plugin(const std::filesystem::path& path, const std::function<void(OpenPhase)>& on_phase) {
   OpenedPlugin opened;
   auto refuse = [&](std::string reason, bool intrinsic = true) {
     opened.info = PluginInfo{};  // plugin code (std::functions) goes before its library
+    opened.details = PluginDetails{};
     opened.library.reset();
     opened.problem = std::move(reason);
     opened.intrinsic = intrinsic;
     return std::move(opened);
   };
-  if (std::string why = check_before_loading(path); !why.empty()) return refuse(why);
+  bool has_details = false;
+  if (std::string why = check_before_loading(path, has_details); !why.empty()) return refuse(why);
 
   if (on_phase) on_phase(OpenPhase::loading);
   auto library = std::make_shared<LoadedLibrary>();
@@ -149,6 +182,17 @@ OpenedPlugin open_plugin(const std::filesystem::path& path, const std::function<
     return refuse("its factory threw an unknown exception");
   }
   if (std::string why = check_description(opened.info); !why.empty()) return refuse(why);
+
+  if (!has_details) return opened;
+  if (on_phase) on_phase(OpenPhase::detailing);
+  try {
+    opened.details = library->lib.get_alias<PluginDetailsFunction>("roachrun_plugin_details")();
+  } catch (const std::exception& e) {
+    return refuse(std::string("its details function threw: ") + e.what());
+  } catch (...) {
+    return refuse("its details function threw an unknown exception");
+  }
+  if (std::string why = check_details(opened.info, opened.details); !why.empty()) return refuse(why);
   return opened;
 }
 

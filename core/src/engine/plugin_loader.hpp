@@ -6,7 +6,8 @@
 // runs (it must export the roachrun aliases and link this SDK's major: engine/elf_dynamic.hpp);
 // it is loaded (its static initializers run); its ABI stamp is checked (SDK major, C++ ABI, the
 // fmt/spdlog/nlohmann-json majors); only then its factory is called, and what it describes is
-// checked (names, run functions, a complete certificate authority).
+// checked (names, run functions, a complete certificate authority); then, if the library exports
+// one (SDK 3.4), its details function is called and its details checked against the description.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +29,7 @@ struct LoadedLibrary {
 struct OpenedPlugin {
   std::shared_ptr<const LoadedLibrary> library;  // declared first: released after `info`
   PluginInfo info;                               // only meaningful when `problem` is empty
+  PluginDetails details;                         // empty when the library exports none
   std::string problem;                           // why it is not a usable plugin; "" if it is
   // false when the problem lies outside the file (the dynamic loader could not load it: a
   // dependency missing or unresolved), so the same file may load another time.
@@ -38,6 +40,7 @@ struct OpenedPlugin {
 enum class OpenPhase {
   loading,     // its static initializers
   describing,  // its factory
+  detailing,   // its details function (only for a library that exports one)
 };
 
 // Never throws for anything the library does short of killing the process. `on_phase` (optional)

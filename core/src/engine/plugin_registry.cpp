@@ -16,6 +16,12 @@
 
 namespace roachrun {
 
+const std::vector<std::string>* RegisteredStep::choices(std::string_view param) const {
+  for (const auto& c : details.choices)
+    if (c.param == param) return &c.values;
+  return nullptr;
+}
+
 PluginRegistry::PluginRegistry() = default;
 
 // Step types (whose std::functions are plugin code) go before the libraries: each
@@ -91,18 +97,20 @@ bool PluginRegistry::load_examined(const std::filesystem::path& path, const Exam
   if (!opened.problem.empty()) return problem(opened.problem);
   if (const PluginSummary* first = already_loaded(opened.info.name))
     return problem("skipped: plugin '" + first->name + "' is already loaded from " + first->path.string());
-  add_plugin(path, std::move(opened.library), std::move(opened.info));
+  add_plugin(path, std::move(opened.library), std::move(opened.info), opened.details);
   return true;
 }
 
 void PluginRegistry::add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library,
-                                PluginInfo info) {
+                                PluginInfo info, const PluginDetails& details) {
   PluginSummary summary{info.name, info.doc, path, {}};
   for (auto& type : info.step_types) {
     auto step = std::make_shared<RegisteredStep>();
     step->library = library;
     step->plugin = info.name;
     step->full_name = info.name + "." + type.name;
+    for (const auto& d : details.steps)
+      if (d.step == type.name) step->details = d;
     step->type = std::move(type);
     steps_[step->full_name] = step;
     summary.steps.push_back(std::move(step));

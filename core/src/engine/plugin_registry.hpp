@@ -31,6 +31,9 @@ struct RegisteredStep {
   std::string plugin;
   std::string full_name;  // "bank.transfer"
   StepType type;
+  StepDetails details;  // what the plugin's details say of it (SDK 3.4); empty if nothing
+  // The choices of parameter `param`, or nullptr when any string goes.
+  const std::vector<std::string>* choices(std::string_view param) const;
 };
 
 // The certificate authority a plugin provides, with the library that implements it.
@@ -80,7 +83,8 @@ class PluginRegistry {
   // One examination per library: from the cache, else by the scanner (then cached).
   std::vector<Examination> examine(const std::vector<std::filesystem::path>& libraries);
   bool load_examined(const std::filesystem::path& path, const Examination& examination);
-  void add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library, PluginInfo info);
+  void add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library, PluginInfo info,
+                  const PluginDetails& details);
 
   std::unique_ptr<PluginCache> cache_;  // read at the first examination
 

@@ -6,6 +6,7 @@
 #include "engine/caught_error.hpp"
 #include "engine/duration.hpp"
 #include "engine/retry_config.hpp"
+#include "engine/step_details_check.hpp"
 #include "engine/yaml_util.hpp"
 
 namespace roachrun {
@@ -355,6 +356,7 @@ Params params_at_run_time(const PlannedStep& step, const VarTable& captures, con
   for (const auto& [name, value] : captures) vars.emplace(name, value);
   try {
     Params params(convert_step_params(def, step.step->type, vars, def.file, env, nullptr, nullptr));
+    check_step_choices(def, *step.step, params, def.file);
     run_check(def, *step.step, params, def.file);
     return params;
   } catch (const ValidationError& e) {
@@ -412,7 +414,10 @@ ScenarioPlan plan_scenario(Scenario scenario, const PluginRegistry& registry, co
       planned.params = Params(convert_step_params(def, registered->type, vars, file, env, &visible, &planned.deferred));
       planned.retry = def.retry ? parse_retry_policy(*def.retry, plan.scenario.retry, file, own, env)
                                 : plan.scenario.retry;
-      if (!planned.deferred) run_check(def, *registered, planned.params, file);
+      if (!planned.deferred) {
+        check_step_choices(def, *registered, planned.params, file);
+        run_check(def, *registered, planned.params, file);
+      }
     } catch (const ValidationError& e) {
       errors.emplace_back(e.where(), e.message() + def.include_chain());
       continue;

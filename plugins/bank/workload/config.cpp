@@ -42,7 +42,18 @@ ParamSpec bounded(ParamSpec spec, std::optional<std::int64_t> min, std::optional
   return spec;
 }
 
+template <typename Enum, std::size_t N>
+std::vector<std::string> names(const std::pair<const char*, Enum> (&choices)[N]) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : choices) out.emplace_back(name);
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::vector<std::string>>> workload_choices() {
+  return {{"protocol", names(kProtocols)}, {"distribution", names(kDistributions)}, {"isolation", names(kIsolations)}};
+}
 
 const char* to_string(WorkloadProtocol p) noexcept {
   for (const auto& [name, value] : kProtocols)

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <roachrun/params.hpp>
@@ -50,6 +51,9 @@ struct WorkloadConfig {
 
 // The parameter declarations of bank.workload.
 std::vector<roachrun::ParamSpec> workload_params();
+// The choices of its string parameters (protocol, distribution, isolation), for the plugin's
+// step details (SDK 3.4): the same tables check_workload checks against.
+std::vector<std::pair<std::string, std::vector<std::string>>> workload_choices();
 // Cross-parameter and choice checks at validation time; throws ParamError naming the parameter.
 void check_workload(const roachrun::Params& p);
 // The configuration of a validated step; `retry` is the step's retry policy.
