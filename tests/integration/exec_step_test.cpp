@@ -119,7 +119,7 @@ TEST_F(ExecStep, ExpectedNonzeroStatusPasses) {
 }
 
 TEST_F(ExecStep, KilledBySignalFailsNamingTheSignal) {
-  const auto r = run("  - exec.run: {shell: 'kill -TERM $$'}\n");
+  const auto r = run("  - exec.run: {shell: 'kill -TERM $$$$'}\n");  // $$ is roachrun's escape of a literal $
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("command /bin/sh -c 'kill -TERM $$' was killed by signal 15 (SIGTERM)"), std::string::npos) << r.err;
   EXPECT_EQ(step_report(0)["result"]["signal"], "SIGTERM");
@@ -138,11 +138,14 @@ TEST_F(ExecStep, TimeoutStopsTheCommandAndFails) {
 TEST_F(ExecStep, EnvAndCwd) {
   const fs::path work = dir_.path() / "work dir";
   fs::create_directories(work);
-  const auto r = run("  - exec.run:\n"
-                     "      shell: 'echo \"$GREETING\" \"${HOME-no home}\"; pwd'\n"
-                     "      env: {GREETING: '${greeting}', HOME: null}\n"
-                     "      cwd: '" + work.string() + "'\n",
-                     {"--set", "greeting=hello maxroach"});
+  const std::string file = dir_.write("env.yaml", "scenario: exec\n"
+                                                 "vars: {greeting: hello}\n"
+                                                 "steps:\n"
+                                                 "  - exec.run:\n"
+                                                 "      shell: 'echo \"$GREETING\" \"$${HOME-no home}\"; pwd'\n"
+                                                 "      env: {GREETING: '${greeting}', HOME: null}\n"
+                                                 "      cwd: '" + work.string() + "'\n");
+  const auto r = roachrun({"run", file, "--target", TestServer::get().url(), "--set", "greeting=hello maxroach"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "hello maxroach no home\n" + fs::canonical(work).string() + "\n");
 }
@@ -177,7 +180,7 @@ TEST_F(ExecStep, ArgvAndShellTogetherAreRefused) {
 TEST_F(ExecStep, CtrlCStopsTheCommandAndExits130) {
   const fs::path pid_file = dir_.path() / "pid";
   // The shell writes its pid (its process group's number), then waits on a child of its own.
-  RunningCommand cmd({"run", scenario("  - exec.run: {shell: 'echo $$ > \"" + pid_file.string() + "\"; sleep 60; echo done'}\n"),
+  RunningCommand cmd({"run", scenario("  - exec.run: {shell: 'echo $$$$ > \"" + pid_file.string() + "\"; sleep 60; echo done'}\n"),
                       "--target", TestServer::get().url()});
   int group = 0;
   ASSERT_TRUE(eventually(
