@@ -90,6 +90,17 @@ TEST_F(StepDetailsCheck, TheShorthandAndAVariableAreCheckedAfterSubstitution) {
   EXPECT_EQ(errs[1].message(), "step 2 (detailed.paint): parameter 'finish' must be matt or gloss, got 'purple'");
 }
 
+// What a capture looks like before its step has run: the reference, left for the run-time check.
+TEST_F(StepDetailsCheck, AReferenceLeftInIsCheckedOnlyOnceResolved) {
+  ScenarioPlan p = plan(scenario("local", {"  - detailed.paint: {color: \"$${later}\"}"}));
+  ASSERT_EQ(p.steps.size(), 1u);
+  EXPECT_EQ(p.steps[0].params.string("color"), "${later}");
+  const StepDef& def = *p.steps[0].def;
+  EXPECT_NO_THROW(check_step_choices(def, *p.steps[0].step, p.steps[0].params, "d.yaml"));
+  EXPECT_THROW(check_step_choices(def, *p.steps[0].step, Params(Value{{"color", "mauve"}}), "d.yaml"), ValidationError)
+      << "the same step, its parameters resolved";
+}
+
 TEST_F(StepDetailsCheck, AStepThatNeedsTheLocalTargetPassesOnIt) {
   ScenarioPlan p = plan(scenario("local", {"  - detailed.local:"}));
   EXPECT_TRUE(local_target_errors(p).empty());
