@@ -21,20 +21,29 @@
 namespace roachrun::test {
 namespace {
 
-const std::string kRefused =
-    "node control needs roachrun's own local target (target: local, or {url: local, nodes: 3}), whose server or "
-    "nodes it started; this run's target is ";
+const std::string kRefused = "needs roachrun's local target (target: local); this scenario's target is ";
 
-TEST(NodesStep, RefusedOnAUrlTargetNamingTheUrl) {
+// Refused before anything runs (SDK step details: needs_local_target): the step before it, which
+// would create a table, does not run either.
+TEST(NodesStep, RefusedOnAUrlTargetBeforeAnythingRunsNamingTheUrl) {
   TempDir dir;
-  const std::string url = TestServer::get().url();
+  const std::string database = TestServer::get().create_database("nodesurl");
+  const std::string url = TestServer::get().url("root", database);
   for (const std::string step : {"nodes.show:", "nodes.kill: primary", "nodes.stop: {node: 1, mode: immediate}",
                                  "nodes.restart: {node: 1, after: 1s}", "nodes.wait:"}) {
     SCOPED_TRACE(step);
-    auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - " + step + "\n");
+    auto file = dir.write("s.yaml", "scenario: s\nsteps:\n  - sql.exec: CREATE TABLE made (x int)\n  - " + step + "\n");
     auto r = roachrun({"run", file, "--target", url});
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find(kRefused + url), std::string::npos) << r.err;
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(file + ":4:5: step 2 (" + step.substr(0, step.find(':')) + "): " + kRefused + url),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("--skip nodes"), std::string::npos) << r.err;
+    EXPECT_EQ(TestServer::get().connect("root", database).query("SELECT to_regclass('made') IS NULL").text(0, 0), "t");
+    // Left out, the scenario runs.
+    r = roachrun({"run", file, "--target", url, "--skip", "nodes"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    TestServer::get().connect("root", database).exec_simple("DROP TABLE made");
   }
 }
 

@@ -224,5 +224,33 @@ TEST_F(ScenarioLanguage, ACapturedValueOfTheWrongTypeFailsTheStepThatReadsIt) {
   EXPECT_TRUE(contains(r.err, "must be true or false, got 'many'")) << r.err;
 }
 
+// Each mistake of the language is found before anything runs: exit 2, and the table the first
+// step would create is not there.
+TEST_F(ScenarioLanguage, BadUsesAreRefusedBeforeAnythingRuns) {
+  dir_.write("loop.yaml", "steps:\n  - include: s.yaml\n");
+  dir_.write("part.yaml", "vars: {amount: 1}\nsteps:\n  - sql.exec: SELECT 1\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"  - parallel:\n"
+       "      a: [{sql.query: SELECT 1, capture: one}]\n"
+       "      b: [{sql.query: {sql: \"SELECT $1::int\", params: [\"${one}\"]}}]\n",
+       "capture 'one' is made in branch 'a' of 'parallel block 1', which runs at the same time"},
+      {"  - sql.query: {sql: \"SELECT $1::text\", params: [\"${later}\"]}\n  - sql.query: SELECT 1\n    capture: later\n",
+       "capture 'later' is made by step 3"},
+      {"  - sql.query: {sql: \"SELECT $1::text\", params: [\"${nowhere}\"]}\n", "undefined variable 'nowhere'"},
+      {"  - include: loop.yaml\n", "include cycle: "},
+      {"  - include: missing.yaml\n", "include 'missing.yaml': "},
+      {"  - include: part.yaml\n    vars: {amout: 2}\n", "(did you mean 'amount'?)"},
+  };
+  for (const auto& [steps, message] : cases) {
+    SCOPED_TRACE(steps);
+    const auto file = scenario("  - sql.exec: CREATE TABLE made (x int)\n" + steps);
+    const CommandResult r = run(file);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, message)) << r.err;
+    EXPECT_EQ(TestServer::get().connect("root", database_).query("SELECT to_regclass('made') IS NULL").text(0, 0), "t")
+        << "a step ran";
+  }
+}
+
 }  // namespace
 }  // namespace roachrun::test
