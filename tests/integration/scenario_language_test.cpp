@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <functional>
 #include <regex>
 #include <sstream>
@@ -220,7 +221,7 @@ TEST_F(ScenarioLanguage, ACapturedValueOfTheWrongTypeFailsTheStepThatReadsIt) {
       "  - sql.exec: {sql: SELECT 1, transaction: \"${n}\"}\n");
   const CommandResult r = run(file);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_TRUE(contains(r.err, "s.yaml:8:")) << r.err;
+  EXPECT_TRUE(contains(r.err, "s.yaml:7:44: step 2 (sql.exec): ")) << r.err;
   EXPECT_TRUE(contains(r.err, "must be true or false, got 'many'")) << r.err;
 }
 

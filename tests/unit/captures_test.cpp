@@ -8,8 +8,8 @@ namespace {
 
 CaptureDef capture(const std::string& path) { return {"x", path, SourceLocation{"s.yaml", 4, 14}}; }
 
-const Value kQuery = {{"columns", {"id", "balance"}},
-                      {"rows", {{"1", "1000"}, {"2", nullptr}}},
+const Value kQuery = {{"columns", Value::array({"id", "balance"})},
+                      {"rows", Value::array({Value::array({"1", "1000"}), Value::array({"2", nullptr})})},
                       {"row_count", 2}};
 
 TEST(Captures, APathWalksKeysAndIndexes) {

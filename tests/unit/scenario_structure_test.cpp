@@ -167,7 +167,7 @@ TEST_F(ScenarioStructure, AnErrorInAnIncludedFileNamesThatFileAndTheIncludeChain
                            {"a.yaml", {"steps:", "  - include: b.yaml"}},
                            {"b.yaml", {"steps:", "  - fixture.echo: {txet: hi}"}}});
   const std::string e = error(path);
-  EXPECT_TRUE(contains(e, at("b.yaml", 2, 19) + ": step 1 (fixture.echo): unknown parameter 'txet'")) << e;
+  EXPECT_TRUE(contains(e, at("b.yaml", 2, 20) + ": step 1 (fixture.echo): unknown parameter 'txet'")) << e;
   EXPECT_TRUE(contains(e, "(included from " + at("a.yaml", 2, 14) + ", from " + at("main.yaml", 3, 14) + ")")) << e;
 }
 
@@ -242,7 +242,7 @@ TEST_F(ScenarioStructure, ACapturedValueIsTypedAndCheckedWhenTheStepRuns) {
     params_at_run_time(p.steps[1], {{"n", "a lot"}}, no_env);
     ADD_FAILURE() << "converted 'a lot' as an integer";
   } catch (const ValidationError& e) {
-    EXPECT_EQ(e.where().str(), at("s.yaml", 5, 46));
+    EXPECT_EQ(e.where().str(), at("s.yaml", 5, 48));
     EXPECT_TRUE(contains(e.message(), "must be a whole number, got 'a lot'")) << e.what();
   }
   try {
@@ -268,7 +268,7 @@ TEST_F(ScenarioStructure, ACaptureOfAnotherBranchIsRefusedAndAfterTheBlockItIsFi
                             "      a:", "        - fixture.echo: hi", "          capture: got",
                             "      b:", "        - fixture.echo: \"${got}\""}}});
   const std::string e = error(bad);
-  EXPECT_TRUE(contains(e, at("bad.yaml", 9, 24))) << e;
+  EXPECT_TRUE(contains(e, at("bad.yaml", 9, 25))) << e;
   EXPECT_TRUE(contains(e, "capture 'got' is made in branch 'a' of 'Block', which runs at the same time")) << e;
   const auto good = write({{"good.yaml",
                             {"scenario: c", "steps:", "  - parallel:", "      a:", "        - fixture.echo: hi",

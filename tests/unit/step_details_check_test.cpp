@@ -91,14 +91,21 @@ TEST_F(StepDetailsCheck, TheShorthandAndAVariableAreCheckedAfterSubstitution) {
 }
 
 // What a capture looks like before its step has run: the reference, left for the run-time check.
-TEST_F(StepDetailsCheck, AReferenceLeftInIsCheckedOnlyOnceResolved) {
-  ScenarioPlan p = plan(scenario("local", {"  - detailed.paint: {color: \"$${later}\"}"}));
-  ASSERT_EQ(p.steps.size(), 1u);
-  EXPECT_EQ(p.steps[0].params.string("color"), "${later}");
-  const StepDef& def = *p.steps[0].def;
-  EXPECT_NO_THROW(check_step_choices(def, *p.steps[0].step, p.steps[0].params, "d.yaml"));
-  EXPECT_THROW(check_step_choices(def, *p.steps[0].step, Params(Value{{"color", "mauve"}}), "d.yaml"), ValidationError)
-      << "the same step, its parameters resolved";
+// A capture is known only when the step that makes it has run: the step reading it is checked
+// then, with the value in place (params_at_run_time), not at validation time.
+TEST_F(StepDetailsCheck, AChoiceFromACaptureIsCheckedWhenTheStepRuns) {
+  ScenarioPlan p = plan(scenario("local", {"  - detailed.plain: x", "    capture: later",
+                                           "  - detailed.paint: {color: \"${later}\"}"}));
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_TRUE(p.steps[1].deferred);
+  EXPECT_EQ(p.steps[1].params.string("color"), "${later}");
+  EXPECT_EQ(params_at_run_time(p.steps[1], {{"later", "red"}}).string("color"), "red");
+  EXPECT_THROW(params_at_run_time(p.steps[1], {{"later", "mauve"}}), ValidationError);
+}
+
+// A literal "${...}" (written $${...}) is a value like any other: not one of the choices.
+TEST_F(StepDetailsCheck, AnEscapedReferenceIsAnOrdinaryValue) {
+  EXPECT_THROW(plan(scenario("local", {"  - detailed.paint: {color: \"$${later}\"}"})), ScenarioInvalid);
 }
 
 TEST_F(StepDetailsCheck, AStepThatNeedsTheLocalTargetPassesOnIt) {

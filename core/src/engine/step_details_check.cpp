@@ -36,9 +36,6 @@ void check_step_choices(const StepDef& def, const RegisteredStep& step, const Pa
     const Value& value = params.all().contains(c.param) ? params.all()[c.param] : Value();
     if (!value.is_string()) continue;  // absent and optional: nothing to check
     const std::string given = value.get<std::string>();
-    // A reference left in (a capture of an earlier step's result, known only when that step has
-    // run) is checked when the step's parameters are converted again, at run time.
-    if (given.find("${") != std::string::npos) continue;
     if (std::find(c.values.begin(), c.values.end(), given) != c.values.end()) continue;
     throw ValidationError(value_location(def, step, file, c.param),
                           step_label(def) + ": parameter '" + c.param + "' must be " + list_of(c.values) + ", got '" +

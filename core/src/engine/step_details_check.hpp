@@ -13,9 +13,8 @@
 namespace roachrun {
 
 // Throws ValidationError at the parameter's value (file:line:col) for a value outside its
-// choices, naming them (and the closest one). `params` are the step's converted parameters; a
-// value that still holds a ${...} reference (a capture, resolved only at run time) is not checked:
-// call it again on the parameters converted then.
+// choices, naming them (and the closest one). `params` are the step's converted parameters: the
+// validator checks a step that reads a capture only when it runs (params_at_run_time).
 void check_step_choices(const StepDef& def, const RegisteredStep& step, const Params& params, const std::string& file);
 
 // One error for each step of `plan` that needs the local target, when the plan's target
