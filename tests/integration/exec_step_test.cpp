@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/eventually.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -26,15 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-bool eventually(const std::function<bool()>& done, Clock::duration limit) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
 
 // Processes of process group `group` that are alive (an orphan zombie waiting for a parent that
 // never collects it is not).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "roachrun/error.hpp"
+#include "support/eventually.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -31,16 +32,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kClients = 4;
 constexpr int kReconnectRounds = 3;
 constexpr const char* kApp = "interrupt_workload";  // the scenario's application_name: the run's sessions
-
-// Polls `done` every 10 ms for at most `limit`.
-bool eventually(const std::function<bool()>& done, Clock::duration limit) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-}
 
 std::string describe(const std::set<int>& pids) {
   std::string s;

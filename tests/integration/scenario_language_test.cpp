@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/eventually.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
@@ -23,15 +24,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-bool eventually(const std::function<bool()>& done, Clock::duration limit) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
 
 class ScenarioLanguage : public ::testing::Test {
  protected:

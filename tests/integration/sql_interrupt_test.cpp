@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "support/eventually.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/cockroach_standin.hpp"
@@ -29,15 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kApp = "sql_interrupt";  // the scenario's application_name: the run's sessions
 constexpr const char* kStillRunning = "may still be running on the server";
-
-bool eventually(const std::function<bool()>& done, Clock::duration limit) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
 
 class SqlInterrupt : public ::testing::Test {
  protected:
