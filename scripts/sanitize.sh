@@ -21,7 +21,7 @@ run_asan() {
   cmake --build "$asan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests >&2
   sanitizer_options "$asan_dir/sanitizer-reports"
   local status=0
-  # The ctest entries of the normal build: `integration` leaves the fault and formation tests out.
+  # The ctest entries of the normal build: `integration` leaves the fault, formation and local_nodes tests out.
   (cd "$asan_dir" && ctest --output-on-failure --parallel "$(nproc)" -R '^(unit|integration)$' "$@") || status=$?
   check_reports "$asan_dir/sanitizer-reports" || status=1
   return $status

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <string_view>
 
 #include "engine/retry_config.hpp"
 #include "engine/scenario_file.hpp"
@@ -52,6 +53,15 @@ const std::vector<std::string> kStepKeys = {"name", "connection", "retry", "capt
 const std::vector<std::string> kParallelKeys = {"parallel", "name"};
 const std::vector<std::string> kIncludeKeys = {"include", "vars", "name"};
 const std::vector<std::string> kIncludedFileKeys = {"description", "vars", "steps"};
+
+// Whether mapping `node` has the plain key `key`. A scan of its keys: yaml-cpp's operator[] builds
+// a node for the key it looks up, which for 100,000 steps cost 8% of the validation.
+bool has_key(const YAML::Node& node, std::string_view key) {
+  if (!node.IsMap()) return false;
+  for (const auto& kv : node)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return true;
+  return false;
+}
 
 bool is_plain_name(const std::string& name) {
   static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
@@ -309,6 +319,7 @@ class Loader {
 
   void load_steps(const YAML::Node& node, const YAML::Node& root) {
     if (!node) fail(root, "missing 'steps:' (the list of steps to run)");
+    if (node.IsSequence()) scenario_.steps.reserve(node.size());  // includes and branches may add more
     load_step_list(node, 0, "");
   }
 
@@ -317,8 +328,8 @@ class Loader {
     if (!node.IsSequence() || node.size() == 0)
       fail(node, "steps must be a non-empty list, got " + yaml::describe(node));
     for (const auto& item : node) {
-      if (item.IsMap() && item["parallel"]) load_parallel(item, block);
-      else if (item.IsMap() && item["include"]) load_include(item, block, branch);
+      if (has_key(item, "parallel")) load_parallel(item, block);
+      else if (has_key(item, "include")) load_include(item, block, branch);
       else add_step(load_step(item, state_.steps + 1, block, branch));
     }
   }
