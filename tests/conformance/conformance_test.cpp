@@ -27,8 +27,11 @@ std::string scenario(const std::string& name) { return kSource + "/scenarios/" +
 
 std::string rules_markdown() { return read_file(kSource + "/tests/conformance/cockroachdb-rules.md"); }
 
-// A copy of a bundled scenario with `from` replaced by `to` (which must occur), in `dir`.
+// A copy of a bundled scenario with `from` replaced by `to` (which must occur), in `dir`, beside a
+// copy of the steps the bundled scenarios include (scenarios/shared/), so its includes resolve.
 std::string variant(const TempDir& dir, const std::string& name, const std::string& from, const std::string& to) {
+  if (!fs::exists(dir.path() / "shared"))
+    fs::copy(kSource + "/scenarios/shared", dir.path() / "shared", fs::copy_options::recursive);
   std::string text = read_file(scenario(name));
   const auto at = text.find(from);
   if (at == std::string::npos) throw std::runtime_error(name + ".yaml no longer holds '" + from + "': update the variant");
