@@ -15,6 +15,7 @@
 #include "workload/latency_histogram.hpp"
 #include "workload/config.hpp"
 #include "workload/stats.hpp"
+#include "workload/time_series.hpp"
 
 namespace roachrun_bank {
 namespace {
@@ -211,7 +212,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
 roachrun::Params params(roachrun::Value overrides) {
   roachrun::Value v = {{"accounts", 1000}, {"initial_balance", 1000}, {"amount", 10}, {"clients", 8},
                        {"protocol", "tutorial"}, {"distribution", "uniform"}, {"ledger", false},
-                       {"table", "accounts"}};
+                       {"table", "accounts"}, {"interval", 1000}};
   for (auto& [k, x] : overrides.items()) v[k] = x;
   return roachrun::Params(v);
 }
@@ -240,6 +241,202 @@ TEST(WorkloadConfig, DefaultsToTenSecondsAndAppliesIsolation) {
   c = workload_config(params({{"transfers", 500}, {"protocol", "pipeline"}}), roachrun::RetryPolicy{});
   EXPECT_FALSE(c.duration) << "a count alone runs until it is done";
   EXPECT_EQ(c.protocol, WorkloadProtocol::pipeline);
+}
+
+// --- the time series ---------------------------------------------------------------------------
+
+TEST(LatencyHistogram, HighestIsTheTopOfTheLastBucketUsedNeverAboveTheMax) {
+  LatencyHistogram h;
+  LatencyHistogram::Snapshot empty;
+  EXPECT_EQ(empty.highest(), 0);
+  for (std::uint64_t v : {10u, 200u, 4'990u}) h.record(v);
+  LatencyHistogram::Snapshot s;
+  h.read_into(s);
+  EXPECT_EQ(s.highest(), 4'990) << "capped by the largest value recorded";
+  s.max = 0;  // an interval's difference: no max of its own
+  EXPECT_GE(s.highest(), 4'990);
+  EXPECT_LE(s.highest(), 4'990 * 1.032);
+  for (int i = 1; i < LatencyHistogram::kBuckets; ++i)
+    ASSERT_GT(LatencyHistogram::bucket_upper(i), LatencyHistogram::bucket_upper(i - 1)) << i;
+}
+
+// Two clients' counters, sampled the way the workload's main thread samples them.
+struct TwoClients {
+  std::vector<std::unique_ptr<ClientStats>> clients;
+  explicit TwoClients(std::size_t hosts = 1) {
+    for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<ClientStats>(hosts));
+  }
+  Totals sample() const {
+    Totals t;
+    add_up(clients, t);
+    return t;
+  }
+};
+
+TEST(TimeSeries, EachIntervalCountsWhatHappenedInItAndTheRowsAddUpToTheRun) {
+  TwoClients run;
+  const Totals t0 = run.sample();
+  run.clients[0]->committed.add(30);
+  run.clients[1]->committed.add(10);
+  run.clients[1]->declined.add(2);
+  run.clients[0]->retries.add(4);
+  const Totals t1 = run.sample();
+  run.clients[1]->committed.add(5);
+  run.clients[0]->failures.add(1);
+  run.clients[1]->reconnects.add(3);
+  const Totals t2 = run.sample();
+  const Interval a = interval_between(0, 1.0, t1, t0, {"h:1"}, {}, {});
+  const Interval b = interval_between(1.0, 0.5, t2, t1, {"h:1"}, {}, {});
+  EXPECT_EQ(a.committed, 40u);
+  EXPECT_EQ(a.declined, 2u);
+  EXPECT_EQ(a.retries, 4u);
+  EXPECT_EQ(a.failures, 0u);
+  EXPECT_DOUBLE_EQ(a.transfers_per_second(), 42.0);
+  EXPECT_EQ(b.committed, 5u);
+  EXPECT_EQ(b.failures, 1u);
+  EXPECT_EQ(b.reconnects, 3u);
+  EXPECT_DOUBLE_EQ(b.start_s, 1.0);
+  EXPECT_DOUBLE_EQ(b.transfers_per_second(), 10.0) << "a part-interval's rate is over its own length";
+  EXPECT_EQ(a.committed + b.committed, t2.committed);
+  EXPECT_TRUE(a.hosts.empty()) << "one host: no per-host rows";
+}
+
+TEST(TimeSeries, PercentilesAreThoseOfTheIntervalNotOfTheRunSoFar) {
+  TwoClients run;
+  const Totals t0 = run.sample();
+  for (int i = 0; i < 1000; ++i) run.clients[i % 2]->latency.record(1'000);  // 1 ms
+  const Totals t1 = run.sample();
+  for (int i = 0; i < 90; ++i) run.clients[0]->latency.record(20'000);  // 20 ms
+  for (int i = 0; i < 10; ++i) run.clients[1]->latency.record(100'000);  // 100 ms
+  const Totals t2 = run.sample();
+  for (int i = 0; i < 10; ++i) run.clients[0]->latency.record(2'000);  // 2 ms, after the slow ones
+  const Totals t3 = run.sample();
+  const Interval fast = interval_between(0, 1, t1, t0, {"h:1"}, {}, {});
+  const Interval slow = interval_between(1, 1, t2, t1, {"h:1"}, {}, {});
+  const Interval after = interval_between(2, 1, t3, t2, {"h:1"}, {}, {});
+  EXPECT_NEAR(fast.p50_ms, 1.0, 0.032);
+  EXPECT_NEAR(fast.p99_ms, 1.0, 0.032);
+  EXPECT_NEAR(fast.max_ms, 1.0, 0.032);
+  EXPECT_NEAR(slow.p50_ms, 20.0, 20 * 0.032) << "not diluted by the thousand fast transfers before";
+  EXPECT_NEAR(slow.p95_ms, 100.0, 100 * 0.032);
+  EXPECT_NEAR(slow.p99_ms, 100.0, 100 * 0.032);
+  EXPECT_DOUBLE_EQ(slow.max_ms, 100.0);
+  EXPECT_NEAR(after.max_ms, 2.0, 2 * 0.032) << "an interval's max is its own, not the run's";
+  EXPECT_NEAR(after.p50_ms, 2.0, 2 * 0.032);
+  const Interval idle = interval_between(3, 1, t3, t3, {"h:1"}, {}, {});
+  EXPECT_EQ(idle.p99_ms, 0) << "an interval with no transfer has no latency";
+  EXPECT_EQ(idle.max_ms, 0);
+}
+
+TEST(TimeSeries, SeveralHostsGetTheirOwnRowsWithTheEnginesReconnects) {
+  TwoClients run(2);
+  Totals t0 = run.sample();
+  t0.hosts[0].endpoint = "a:1";
+  run.clients[0]->by_host[0].committed.add(7);
+  run.clients[1]->by_host[1].committed.add(3);
+  run.clients[1]->by_host[1].given_up.add(1);
+  const Totals t1 = run.sample();
+  roachrun::FaultRecords before, now;
+  before["a:1"].sessions_lost = 2;
+  now["a:1"].sessions_lost = 5;
+  now["b:2"].sessions_lost = 1;
+  const Interval row = interval_between(0, 1, t1, t0, {"a:1", "b:2"}, now, before);
+  ASSERT_EQ(row.hosts.size(), 2u);
+  EXPECT_EQ(row.hosts[0].committed, 7u);
+  EXPECT_EQ(row.hosts[0].reconnects, 3u) << "what the interval added to the record";
+  EXPECT_EQ(row.hosts[1].committed, 3u);
+  EXPECT_EQ(row.hosts[1].failures, 1u);
+  EXPECT_EQ(row.hosts[1].reconnects, 1u);
+}
+
+TEST(TimeSeries, MemoryIsBoundedByIntervalsNotTransfers) {
+  // The same 10 intervals with 10 transfers each and with 100,000 each: the same rows, the same
+  // JSON but for the digits.
+  const auto series_json = [](int per_interval) {
+    TwoClients run;
+    std::vector<Interval> series;
+    Totals before = run.sample();
+    for (int i = 0; i < 10; ++i) {
+      for (int n = 0; n < per_interval; ++n) {
+        run.clients[n % 2]->committed.add();
+        run.clients[n % 2]->latency.record(static_cast<std::uint64_t>(500 + n % 3000));
+      }
+      Totals now = run.sample();
+      series.push_back(interval_between(i, 1, now, before, {"h:1"}, {}, {}));
+      before = now;
+    }
+    roachrun::Value result = roachrun::Value::object();
+    add_time_series_json(result, std::chrono::seconds(1), series, {}, OutageSpans::clock::now(), before.latency);
+    return result;
+  };
+  const roachrun::Value small = series_json(10), large = series_json(100'000);
+  EXPECT_EQ(small["time_series"].size(), 10u);
+  EXPECT_EQ(large["time_series"].size(), 10u);
+  EXPECT_EQ(large["time_series"][9]["committed"], 100'000);
+  EXPECT_LE(large["latency_histogram"].size(), static_cast<std::size_t>(LatencyHistogram::kBuckets));
+  EXPECT_LT(large.dump().size(), small.dump().size() + 10 * 200 + 100 * large["latency_histogram"].size())
+      << "a million transfers add digits, not rows";
+  std::uint64_t in_histogram = 0;
+  for (const auto& bucket : large["latency_histogram"]) {
+    in_histogram += bucket["count"].get<std::uint64_t>();
+    EXPECT_LT(bucket["from_ms"].get<double>(), bucket["to_ms"].get<double>());
+  }
+  EXPECT_EQ(in_histogram, 1'000'000u) << "every transfer's latency is in the histogram";
+  EXPECT_DOUBLE_EQ(large["interval_seconds"].get<double>(), 1.0);
+}
+
+TEST(OutageSpans, OverlappingSpansMergeAndDisjointOnesStayInOrder) {
+  using clock = OutageSpans::clock;
+  const clock::time_point t0 = clock::now();
+  const auto at = [t0](int ms) { return t0 + std::chrono::milliseconds(ms); };
+  OutageSpans spans;
+  spans.add(at(5000), at(6000));
+  spans.add(at(1000), at(3000));  // eight clients losing one server: overlapping spans
+  spans.add(at(1200), at(3100));
+  spans.add(at(2900), at(3050));
+  spans.add(at(3100), at(3200));  // touching the merged one
+  const auto list = spans.spans();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].from, at(1000));
+  EXPECT_EQ(list[0].to, at(3200));
+  EXPECT_EQ(list[0].sessions, 4u);
+  EXPECT_EQ(list[1].from, at(5000));
+  EXPECT_EQ(list[1].sessions, 1u);
+  // One span that covers both swallows them.
+  spans.add(at(0), at(7000));
+  ASSERT_EQ(spans.spans().size(), 1u);
+  EXPECT_EQ(spans.spans()[0].sessions, 6u);
+}
+
+TEST(OutageSpans, AFlappingTargetCannotGrowThemWithoutBound) {
+  using clock = OutageSpans::clock;
+  const clock::time_point t0 = clock::now();
+  OutageSpans spans;
+  for (int i = 0; i < 10'000; ++i)
+    spans.add(t0 + std::chrono::milliseconds(10 * i), t0 + std::chrono::milliseconds(10 * i + 1));
+  const auto list = spans.spans();
+  EXPECT_EQ(list.size(), OutageSpans::kMaxSpans);
+  std::uint64_t sessions = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    sessions += list[i].sessions;
+    if (i > 0) {
+      EXPECT_LT(list[i - 1].to, list[i].from) << "disjoint, in order";
+    }
+  }
+  EXPECT_EQ(sessions, 10'000u) << "merged, not dropped";
+  EXPECT_EQ(list.front().from, t0);
+  EXPECT_EQ(list.back().to, t0 + std::chrono::milliseconds(10 * 9'999 + 1));
+}
+
+TEST(WorkloadConfig, IntervalDefaultsToASecondAndHasAFloor) {
+  EXPECT_EQ(workload_config(params({}), roachrun::RetryPolicy{}).interval.count(), 1000);
+  EXPECT_EQ(workload_config(params({{"interval", 250}}), roachrun::RetryPolicy{}).interval.count(), 250);
+  try {
+    check_workload(params({{"interval", 20}}));
+    FAIL() << "no error";
+  } catch (const roachrun::ParamError& e) {
+    EXPECT_EQ(e.param(), "interval");
+  }
 }
 
 }  // namespace

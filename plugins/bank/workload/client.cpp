@@ -239,7 +239,7 @@ class WorkloadClient::PipelineAttempts final : public Attempts<roachrun::Attempt
 
 WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
                                const std::vector<std::string>& hosts, RunControl& control, ClientStats& stats,
-                               FailureLog& failures)
+                               FailureLog& failures, OutageSpans& outages)
     : index_(index),
       config_(config),
       sql_(sql),
@@ -250,6 +250,7 @@ WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const Wo
       control_(control),
       stats_(stats),
       failures_(failures),
+      outages_(outages),
       picker_(config, config.seed + static_cast<std::uint64_t>(index)),
       jitter_(config.seed ^ (0x5bd1e995ULL * static_cast<std::uint64_t>(index + 1))),
       // Ledger ids: unique per client and transfer, and BIGINT-sized.
@@ -287,6 +288,7 @@ int WorkloadClient::host_of(const std::string& endpoint) const noexcept {
 
 void WorkloadClient::session_replaced(const Connection& conn) noexcept {
   const auto waited = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros_since(attempt_started_)));
+  outages_.add(attempt_started_, clock::now());  // the report's band: when this client had no session
   if (waited > stats_.longest_without_us.get()) stats_.longest_without_us.add(waited - stats_.longest_without_us.get());
   // Still the old session's host: prepare_session() moves current_host_ on.
   const int now = host_of(conn.endpoint());

@@ -24,6 +24,7 @@
 #include "transfer_funds.hpp"
 #include "config.hpp"
 #include "stats.hpp"
+#include "time_series.hpp"
 
 namespace roachrun_bank {
 
@@ -48,9 +49,11 @@ class WorkloadClient {
   using Options = std::vector<std::pair<std::string, std::string>>;
   // `hosts`: the target's hosts, as Connection::endpoint() names them (HostSpread::hosts), by
   // which `stats.by_host` is counted; the client's own is host index mod their number.
-  // REQUIRES: config, sql, hosts, control, stats and failures outlive the client.
+  // `outages`: where the client notes each span it went without a connection (shared by all).
+  // REQUIRES: config, sql, hosts, control, stats, failures and outages outlive the client.
   WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
-                 const std::vector<std::string>& hosts, RunControl& control, ClientStats& stats, FailureLog& failures);
+                 const std::vector<std::string>& hosts, RunControl& control, ClientStats& stats, FailureLog& failures,
+                 OutageSpans& outages);
 
   // Opens the client's connection and prepares its session; false if it could not (the error
   // went to control.fail()). Never throws.
@@ -100,6 +103,7 @@ class WorkloadClient {
   RunControl& control_;
   ClientStats& stats_;
   FailureLog& failures_;
+  OutageSpans& outages_;
   AccountPicker picker_;
   Random jitter_;
   std::optional<roachrun::Connection> conn_;  // opened by run(), on the client's own thread

@@ -94,6 +94,8 @@ std::vector<ParamSpec> workload_params() {
                              "fail the step if more transfers than this failed after their retries (default: report only)"),
               0),
       optional_param("table", ParamType::string, "the accounts table: dropped and created again by the step", "accounts"),
+      optional_param("interval", ParamType::duration,
+                     "the time series' interval (reports' charts, the progress line), at least 100ms", "1s"),
   };
 }
 
@@ -104,6 +106,9 @@ void check_workload(const roachrun::Params& p) {
   if (p.has("isolation")) (void)choice(p, "isolation", kIsolations);
   if (p.has("duration") && p.duration("duration").count() <= 0)
     throw roachrun::ParamError("duration", "'duration' must be longer than 0, e.g. 30s");
+  // The main thread looks every 20 ms: a shorter interval would be mostly sampling noise.
+  if (p.duration("interval") < std::chrono::milliseconds(100))
+    throw roachrun::ParamError("interval", "'interval' must be at least 100ms, e.g. 1s");
 }
 
 WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy retry) {
@@ -122,6 +127,7 @@ WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy 
   c.ledger = p.boolean("ledger");
   if (p.has("max_failures")) c.max_failures = p.integer("max_failures");
   c.table = p.string("table");
+  c.interval = p.duration("interval");
   c.ledger_table = c.table + "_ledger";
   c.retry = std::move(retry);
   if (p.has("isolation")) c.retry.isolation = choice(p, "isolation", kIsolations);

@@ -41,6 +41,9 @@ struct WorkloadConfig {
   std::optional<std::int64_t> rate;  // transfers/s over all clients
   bool ledger = false;
   std::optional<std::int64_t> max_failures;
+  // The time series' interval (the JSON report's time_series, the HTML report's charts); the
+  // progress line shows the last one.
+  std::chrono::milliseconds interval{1000};
   std::string table;         // as written; quoted where SQL is built
   std::string ledger_table;  // table + "_ledger"
   roachrun::RetryPolicy retry;  // the step's, with `isolation` applied

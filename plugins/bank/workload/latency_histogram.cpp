@@ -22,6 +22,13 @@ double LatencyHistogram::bucket_middle(int index) noexcept {
   return low + static_cast<double>(std::uint64_t{1} << shift) / 2;
 }
 
+double LatencyHistogram::bucket_upper(int index) noexcept {
+  if (index < 64) return index + 1;
+  const int shift = (index - 64) / 32 + 1;
+  const int top = (index - 64) % 32 + 32;
+  return static_cast<double>(static_cast<std::uint64_t>(top + 1) << shift);
+}
+
 void LatencyHistogram::read_into(Snapshot& out) const noexcept {
   for (int i = 0; i < kBuckets; ++i) out.counts[i] += buckets_[i].load(std::memory_order_relaxed);
   out.max = std::max(out.max, max_.load(std::memory_order_relaxed));
@@ -46,6 +53,12 @@ double LatencyHistogram::Snapshot::quantile(double q) const noexcept {
     if (seen >= rank) return max > 0 ? std::min(bucket_middle(i), static_cast<double>(max)) : bucket_middle(i);
   }
   return static_cast<double>(max);
+}
+
+double LatencyHistogram::Snapshot::highest() const noexcept {
+  for (int i = kBuckets - 1; i >= 0; --i)
+    if (counts[i] > 0) return max > 0 ? std::min(bucket_upper(i), static_cast<double>(max)) : bucket_upper(i);
+  return 0;
 }
 
 void LatencyHistogram::Snapshot::add(const Snapshot& other) noexcept {

@@ -29,6 +29,9 @@ class LatencyHistogram {
     // The latency under which a fraction q (0..1) of the recorded transfers fall, in microseconds:
     // the middle of that bucket. 0 when empty.
     double quantile(double q) const noexcept;
+    // The top of the highest bucket with a count (within 3% of the largest value in it), never
+    // above `max`; 0 when empty. An interval's largest latency: an interval has no max of its own.
+    double highest() const noexcept;
     void add(const Snapshot& other) noexcept;       // this += other
     void subtract(const Snapshot& older) noexcept;  // this -= older (an interval); max unchanged
   };
@@ -36,6 +39,7 @@ class LatencyHistogram {
 
   static int index(std::uint64_t micros) noexcept;
   static double bucket_middle(int index) noexcept;
+  static double bucket_upper(int index) noexcept;  // where the bucket ends (exclusive), in us
 
  private:
   static void bump(std::atomic<std::uint64_t>& c) noexcept {

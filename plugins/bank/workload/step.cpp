@@ -20,6 +20,7 @@
 #include "stats.hpp"
 #include "steps.hpp"
 #include "summary.hpp"
+#include "time_series.hpp"
 
 namespace roachrun_bank {
 
@@ -31,6 +32,7 @@ using clock = std::chrono::steady_clock;
 struct Clients {
   RunControl control;
   FailureLog failures;
+  OutageSpans outages;
   std::vector<std::unique_ptr<ClientStats>> stats;
   std::vector<std::unique_ptr<WorkloadClient>> clients;
 
@@ -40,23 +42,61 @@ struct Clients {
       stats.push_back(std::make_unique<ClientStats>(spread.hosts.size()));
       clients.push_back(std::make_unique<WorkloadClient>(i, config, sql,
                                                          std::move(spread.clients[static_cast<std::size_t>(i)]),
-                                                         spread.hosts, control, *stats.back(), failures));
+                                                         spread.hosts, control, *stats.back(), failures, outages));
     }
   }
 };
 
-// Runs the clients until they stop: the deadline, Ctrl-C, max_failures, or the transfer count;
-// a progress line a second meanwhile. Returns the measured run's length in seconds.
-double run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Clients& run) {
+// What the clients did, as it went.
+struct Measured {
+  clock::time_point start;
+  double elapsed_seconds = 0;
+  std::vector<Interval> series;
+};
+
+// The clients' figures so far, with the retry engine's fault record (for the reconnects of each
+// host; read only when there are several, as the record takes a lock).
+struct Sample {
+  Totals totals;
+  roachrun::FaultRecords faults;
+};
+
+void take_sample(const Clients& run, std::size_t hosts, Sample& out) {
+  add_up(run.stats, out.totals);
+  if (hosts > 1) out.faults = roachrun::fault_records();
+}
+
+// Runs the clients until they stop: the deadline, Ctrl-C, max_failures, or the transfer count.
+// Every config.interval a row of the time series, and the progress line from it (at most one a
+// second); the last row is the part-interval up to the last transfer, so the rows add up to the
+// run's totals.
+Measured run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Clients& run,
+                     const std::vector<std::string>& endpoints) {
   ClientThreads threads(run.control, config.clients);
   for (auto& client : run.clients) threads.start(*client);
   threads.wait_until_ready();
-  const auto start = clock::now();
+  Measured measured;
+  measured.start = clock::now();
+  const auto start = measured.start;
   threads.go();
   const auto deadline = config.duration ? start + *config.duration : clock::time_point::max();
+  auto next_row = start + config.interval;
   auto next_progress = start + std::chrono::seconds(1);
-  Totals before, now;
-  auto before_at = start;
+  // `older`: the sample the last row started from, so a short tail can join that row.
+  Sample older, before, now;
+  auto before_at = start, older_at = start;
+  const auto since_start = [&start](clock::time_point t) { return std::chrono::duration<double>(t - start).count(); };
+  const auto row_between = [&](const Sample& from, clock::time_point from_at, clock::time_point t) {
+    return interval_between(since_start(from_at), std::chrono::duration<double>(t - from_at).count(), now.totals,
+                            from.totals, endpoints, now.faults, from.faults);
+  };
+  const auto add_row = [&](clock::time_point t) {
+    measured.series.push_back(row_between(before, before_at, t));
+    std::swap(older, before);
+    std::swap(before, now);
+    older_at = before_at;
+    before_at = t;
+  };
   while (threads.running()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto t = clock::now();
@@ -64,17 +104,32 @@ double run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Cli
     // Past max_failures the step fails whatever comes next: no point running on.
     if (config.max_failures && failures_so_far(run.stats) > static_cast<std::uint64_t>(*config.max_failures))
       run.control.stop();
-    if (ctx.progress_enabled() && t >= next_progress) {
-      add_up(run.stats, now);
-      ctx.progress(progress_line(std::chrono::duration<double>(t - start).count(),
-                                 std::chrono::duration<double>(t - before_at).count(), now, before));
-      std::swap(before, now);
-      before_at = t;
-      next_progress += std::chrono::seconds(1);
+    if (t >= next_row) {
+      take_sample(run, endpoints.size(), now);
+      add_row(t);
+      while (next_row <= t) next_row += config.interval;  // a late wake-up skips, never bunches up
+      if (ctx.progress_enabled() && t >= next_progress) {
+        // add_row() made the sample just taken `before`: the run's figures up to now.
+        ctx.progress(progress_line(since_start(t), measured.series.back(), before.totals));
+        while (next_progress <= t) next_progress += std::chrono::seconds(1);
+      }
     }
   }
   threads.stop_and_join();
-  return std::max(1e-9, std::chrono::duration<double>(threads.last_end() - start).count());
+  const auto end = std::max(threads.last_end(), before_at);
+  take_sample(run, endpoints.size(), now);
+  // The tail after the last full interval, usually the few ms the clients took to stop: shorter
+  // than half an interval, it joins the row before (a rate over 20 ms is noise that looks like a
+  // collapse); else it is a row of its own. Either way the rows add up to the run.
+  if (!measured.series.empty() && end - before_at < config.interval / 2) {
+    measured.series.back() = row_between(older, older_at, end);
+  } else if (end > before_at) {
+    measured.series.push_back(row_between(before, before_at, end));
+  } else if (measured.series.empty()) {
+    measured.series.push_back(row_between(before, before_at, end));  // no time at all: one empty row
+  }
+  measured.elapsed_seconds = std::max(1e-9, since_start(end));
+  return measured;
 }
 
 // The audit after the run, on the step's own connection (it sat idle during the run). After a
@@ -168,7 +223,8 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
 
   // The engine's fault record is the process's: what this run added is the difference.
   const roachrun::FaultRecords faults_before = roachrun::fault_records();
-  const double elapsed = run_clients(ctx, config, clients);
+  const Measured measured = run_clients(ctx, config, clients, spread.hosts);
+  const double elapsed = measured.elapsed_seconds;
   Totals total;
   add_up(clients.stats, total);
   add_faults(total, spread.hosts, roachrun::fault_records_since(faults_before));
@@ -177,7 +233,10 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   const RunSummary summary{config, hosts, elapsed, total, by_sqlstate, audit};
   print_summary(ctx.out(), summary);  // stdout: the step's output
   ctx.out().flush();
-  ctx.set_result(summary_json(summary));
+  roachrun::Value result = summary_json(summary);
+  add_time_series_json(result, config.interval, measured.series, clients.outages.spans(), measured.start,
+                       total.latency);
+  ctx.set_result(std::move(result));
   verdict(config, clients, total, audit);
 }
 

@@ -67,6 +67,34 @@ roachrun::Value host_json(const HostTotals& host) {
   };
 }
 
+// What the HTML report draws of the result (docs/report-schema.md, "Charted results"): which
+// fields of the time series are rates and which are events, the band, the verdict.
+roachrun::Value chart_json(const RunSummary& run) {
+  const auto field = [](const char* name, const char* label) { return roachrun::Value{{"field", name}, {"label", label}}; };
+  roachrun::Value chart = {
+      {"title", "bank.workload: protocol " + std::string(to_string(run.config.protocol)) + ", " +
+                    std::to_string(run.config.clients) + (run.config.clients == 1 ? " client, " : " clients, ") +
+                    std::to_string(run.config.accounts) + " accounts"},
+      {"rates", {field("committed", "committed"), field("declined", "declined (insufficient funds)")}},
+      {"rate_unit", "transfers/s"},
+      {"events", {field("retries", "retries"), field("failures", "failures"), field("reconnects", "reconnects")}},
+      {"bands", {{"field", "without_connection"}, {"label", "a client without a connection"}}},
+      {"verdict",
+       {{"title", "audit"},
+        {"ok", run.audit.report ? roachrun::Value(run.audit.report->ok()) : roachrun::Value(nullptr)},
+        {"text", run.audit.text(run.config.initial_balance)}}},
+  };
+  if (run.hosts > 1) {
+    // The time series' per_host rows are by the target's hosts, the first run.hosts of these.
+    roachrun::Value hosts = roachrun::Value::array();
+    for (int h = 0; h < run.hosts && h < static_cast<int>(run.total.hosts.size()); ++h)
+      hosts.push_back(run.total.hosts[static_cast<std::size_t>(h)].endpoint);
+    chart["hosts"] = std::move(hosts);
+    chart["per_host_rate"] = field("committed", "committed");
+  }
+  return chart;
+}
+
 double rate_of(const RunSummary& run) {
   return static_cast<double>(run.total.committed + run.total.declined) / run.elapsed_seconds;
 }
@@ -77,14 +105,10 @@ std::string AuditOutcome::text(std::int64_t initial_balance) const {
   return report ? describe(*report, initial_balance) : "could not run: " + could_not;
 }
 
-std::string progress_line(double elapsed_s, double interval_s, const Totals& now, const Totals& before) {
-  LatencyHistogram::Snapshot interval = now.latency;
-  interval.subtract(before.latency);
-  const auto done = (now.committed + now.declined) - (before.committed + before.declined);
-  return "progress: " + fixed(elapsed_s, 1) + " s, " + fixed(static_cast<double>(done) / interval_s, 1) +
-         " transfers/s, lat p50 " + fixed(ms(interval.quantile(0.50)), 3) + " ms p99 " +
-         fixed(ms(interval.quantile(0.99)), 3) + " ms, retries " + std::to_string(now.retries) + ", failures " +
-         std::to_string(now.failures);
+std::string progress_line(double elapsed_s, const Interval& last, const Totals& now) {
+  return "progress: " + fixed(elapsed_s, 1) + " s, " + fixed(last.transfers_per_second(), 1) +
+         " transfers/s, lat p50 " + fixed(last.p50_ms, 3) + " ms p99 " + fixed(last.p99_ms, 3) + " ms, retries " +
+         std::to_string(now.retries) + ", failures " + std::to_string(now.failures);
 }
 
 void print_summary(std::ostream& out, const RunSummary& run) {
@@ -163,6 +187,7 @@ roachrun::Value summary_json(const RunSummary& run) {
       {"per_host", std::move(per_host)},
       {"audit", run.audit.report ? to_json(*run.audit.report)
                                  : roachrun::Value{{"ok", nullptr}, {"could_not_run", run.audit.could_not}}},
+      {"chart", chart_json(run)},
   };
 }
 

@@ -13,6 +13,7 @@
 #include "audit.hpp"
 #include "config.hpp"
 #include "stats.hpp"
+#include "time_series.hpp"
 
 namespace roachrun_bank {
 
@@ -34,8 +35,9 @@ struct RunSummary {
   const AuditOutcome& audit;
 };
 
-// One progress line: the last interval's rate and latencies, the run's retries and failures.
-std::string progress_line(double elapsed_s, double interval_s, const Totals& now, const Totals& before);
+// One progress line: the last interval's rate and latencies (a row of the time series, so the
+// line and the report agree), the run's retries and failures so far (`now`).
+std::string progress_line(double elapsed_s, const Interval& last, const Totals& now);
 // The summary the step prints: protocol, transfers, latency, retries, faults (when there were
 // any), failures, one line per host (when there are several), audit.
 void print_summary(std::ostream& out, const RunSummary& run);
