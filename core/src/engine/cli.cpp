@@ -189,7 +189,10 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
 
   // Every scenario is in the record from the start, so a run that stops early still reports the
   // ones it never reached.
-  for (const auto& plan : plans) record.scenarios.push_back(not_run(plan, "not run: an earlier scenario failed"));
+  for (const auto& plan : plans) {
+    record.scenarios.push_back(not_run(plan, "not run: an earlier scenario failed"));
+    record.scenarios.back().target = redact_url(with_target_option(plan.scenario.target, options.target).url);
+  }
 
   // Scenarios that name the same target share it: one local server per run, not per file.
   std::vector<std::pair<std::string, std::unique_ptr<Target>>> targets;
@@ -210,6 +213,7 @@ ExitCode command_run(const Options& options, spdlog::logger& log, RunRecord& rec
     }
     if (interrupts.flag()) throw Interrupted();
     record.scenarios[i] = runner.run(plan, *target);
+    record.scenarios[i].target = target->describe();  // a local server now with its address
     if (record.scenarios[i].exit_code != kExitOk) return record.scenarios[i].exit_code;
   }
   return kExitOk;
@@ -293,7 +297,7 @@ int cli_main(int argc, char** argv) {
   run->add_option("--target", options.target,
                   "'local', 'local:N' (N nodes: a pg_auto_failover formation) or a URL; overrides the scenarios' target:");
   run->add_option("--set", options.sets, "NAME=VALUE: set a scenario variable (repeatable)");
-  run->add_option("--report", options.reports, "junit=FILE or json=FILE: write a report, also on failure (repeatable)");
+  run->add_option("--report", options.reports, "junit=FILE, json=FILE or html=FILE: write a report, also on failure (repeatable)");
   run->add_option("--only", options.selection.only, "NAME|INDEX: run only this step (repeatable)");
   run->add_option("--skip", options.selection.skip, "NAME|INDEX|PLUGIN: leave this step out (repeatable)");
   run->add_option("--from", options.selection.from, "NAME|INDEX: skip the steps before this one");

@@ -46,4 +46,8 @@ ExitCode exit_code_for(ErrorKind kind) noexcept;
 // is logged as an error and whose absence a reader notices anyway.
 ExitCode exit_code_with_reports(ExitCode run, bool reports_written) noexcept;
 
+// What a code says of the run, for people (the HTML report's header): "passed", "a step
+// failed", ... the README's exit-code table in a few words. "unknown exit code" otherwise.
+const char* outcome_text(int code) noexcept;
+
 }  // namespace roachrun

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/report_html.hpp"
 #include "engine/report_json.hpp"
 #include "engine/report_junit.hpp"
 #include "roachrun/error.hpp"
@@ -15,9 +16,10 @@ namespace roachrun {
 ReportSpec parse_report_spec(const std::string& spec) {
   const auto eq = spec.find('=');
   const std::string format = spec.substr(0, eq);
-  if (eq == std::string::npos || eq + 1 == spec.size() || (format != "junit" && format != "json"))
-    throw UsageError("--report expects junit=FILE or json=FILE, got '" + spec + "'");
-  return {format == "junit" ? ReportFormat::junit : ReportFormat::json, spec.substr(eq + 1)};
+  if (eq == std::string::npos || eq + 1 == spec.size() || (format != "junit" && format != "json" && format != "html"))
+    throw UsageError("--report expects junit=FILE, json=FILE or html=FILE, got '" + spec + "'");
+  const ReportFormat kind = format == "junit" ? ReportFormat::junit : format == "json" ? ReportFormat::json : ReportFormat::html;
+  return {kind, spec.substr(eq + 1)};
 }
 
 bool write_reports(const std::vector<ReportSpec>& specs, const RunRecord& record, spdlog::logger& log) {
@@ -31,8 +33,11 @@ bool write_reports(const std::vector<ReportSpec>& specs, const RunRecord& record
     {
       std::ofstream out(tmp, std::ios::trunc);
       if (out) {
-        if (spec.format == ReportFormat::junit) write_junit_report(out, record);
-        else write_json_report(out, record);
+        switch (spec.format) {
+          case ReportFormat::junit: write_junit_report(out, record); break;
+          case ReportFormat::json: write_json_report(out, record); break;
+          case ReportFormat::html: write_html_report(out, record); break;
+        }
         out.flush();
       }
       if (!out) {
@@ -49,7 +54,8 @@ bool write_reports(const std::vector<ReportSpec>& specs, const RunRecord& record
       ok = false;
       continue;
     }
-    log.debug("wrote {} report {}", spec.format == ReportFormat::junit ? "JUnit" : "JSON", spec.file);
+    log.debug("wrote {} report {}",
+              spec.format == ReportFormat::junit ? "JUnit" : spec.format == ReportFormat::json ? "JSON" : "HTML", spec.file);
   }
   return ok;
 }

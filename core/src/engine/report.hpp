@@ -30,14 +30,14 @@ struct RunRecord {
   std::string error;  // a failure outside any step (redacted), empty if none
 };
 
-enum class ReportFormat { junit, json };
+enum class ReportFormat { junit, json, html };
 
 struct ReportSpec {
   ReportFormat format;
   std::string file;
 };
 
-// "junit=FILE" or "json=FILE". Throws UsageError for anything else.
+// "junit=FILE", "json=FILE" or "html=FILE". Throws UsageError for anything else.
 ReportSpec parse_report_spec(const std::string& spec);
 
 // Writes every report, creating missing parent directories. Returns false (and logs why) if one

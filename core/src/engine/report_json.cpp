@@ -67,6 +67,7 @@ Json json_report(const RunRecord& record) {
     for (const auto& step : scenario.steps) steps.push_back(step_json(step));
     scenarios.push_back({{"file", scenario.file},
                          {"name", scenario.name},
+                         {"target", redact.redact(scenario.target)},  // since 3.4.1
                          {"status", to_string(scenario_status(scenario))},
                          {"duration_ms", scenario.duration.count()},
                          {"validation_errors", Json::array()},

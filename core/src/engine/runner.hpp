@@ -46,6 +46,7 @@ struct StepOutcome {
 struct ScenarioOutcome {
   std::string file;
   std::string name;
+  std::string target;  // what it ran against, for reports: Target::describe() (no password)
   std::vector<StepOutcome> steps;
   std::chrono::milliseconds duration{0};
   ExitCode exit_code = kExitOk;
