@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything roachrun needs to build, test and run on Debian 12, from Debian's own
 # packages. Idempotent: it installs only what is missing, so it is cheap to call before every build.
+#   scripts/bootstrap.sh           what building, the tutorial and most tests need
+#   scripts/bootstrap.sh --tests   also what only some tests need and is too big to install for the
+#                                  tutorial (scripts/test.sh passes it)
 set -euo pipefail
+
+tests=false
+case ${1:-} in
+  '') ;;
+  --tests) tests=true ;;
+  *) echo "usage: scripts/bootstrap.sh [--tests]" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev file
@@ -13,6 +23,12 @@ packages=(
   jq time  # bench/run.sh (and its smoke test): reading JSON results, peak RSS
   clang-14 libclang-rt-14-dev llvm-14  # scripts/sanitize.sh, scripts/fuzz.sh: libFuzzer, sanitizer runtimes, llvm-symbolizer
 )
+if $tests; then
+  # The HTML report rendered in headless Chromium (tests/support/headless_browser.hpp): its charts
+  # draw and its scripts raise no errors. Chromium without recommends brings no font of its own
+  # (only fontconfig's choice of one among alternatives), so the one the screenshots use is named.
+  packages+=(chromium fonts-dejavu-core)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

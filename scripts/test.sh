@@ -47,7 +47,7 @@ normal_tests() {
   (cd "$build_dir" && ctest --output-on-failure --parallel "$(nproc)" "$@") | tee "$ctest_log"
 }
 
-stage "bootstrap (packages)" scripts/bootstrap.sh
+stage "bootstrap (packages)" scripts/bootstrap.sh --tests  # --tests: Chromium too, for the HTML report's tests
 stage "build" scripts/build.sh
 stage "tutorial" tutorial
 stage "tests (ctest)" normal_tests "$@"

@@ -170,7 +170,7 @@ TEST(Reports, BadReportSpecIsUsageError) {
   auto file = dir.write("passing.yaml", kPassing);
   auto r = roachrun({"run", file, "--report", "xml=out.xml"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--report expects junit=FILE or json=FILE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--report expects junit=FILE, json=FILE or html=FILE"), std::string::npos) << r.err;
 }
 
 // A password given in --target, or in a connection, is in no report and no log line, at any
@@ -197,9 +197,11 @@ TEST(Reports, NoSecretInAnyReportOrLog) {
     for (const char* level : {"trace", "debug", "info"}) {
       const auto xml = dir.path() / "junit.xml";
       const auto json = dir.path() / "report.json";
+      const auto html = dir.path() / "report.html";
       for (const std::vector<std::string>& extra : {std::vector<std::string>{}, {"--dry-run"}}) {
         std::vector<std::string> args = {"--log-level", level, "run", file, "--target", target,
-                                         "--report", "junit=" + xml.string(), "--report", "json=" + json.string()};
+                                         "--report", "junit=" + xml.string(), "--report", "json=" + json.string(),
+                                         "--report", "html=" + html.string()};
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = roachrun(args);
         if (extra.empty()) EXPECT_NE(r.exit_code, 0) << level << "\n" << r.err;
@@ -209,10 +211,12 @@ TEST(Reports, NoSecretInAnyReportOrLog) {
           EXPECT_EQ(r.out.find(secret), std::string::npos) << level << ": " << r.out;
           EXPECT_EQ(slurp(xml).find(secret), std::string::npos) << slurp(xml);
           EXPECT_EQ(slurp(json).find(secret), std::string::npos) << slurp(json);
+          EXPECT_EQ(slurp(html).find(secret), std::string::npos) << "the HTML report's header names the target";
         }
         if (extra.empty() && t < 2) {
           // The secrets were there to leak: the failing step's message quotes them, masked.
           EXPECT_NE(slurp(json).find("***"), std::string::npos) << slurp(json);
+          EXPECT_NE(slurp(html).find("***"), std::string::npos);
           read_junit(xml.string());
         }
       }
