@@ -3,7 +3,6 @@
 // so a broken detector cannot let a broken report pass. Chromium is only installed by
 // `scripts/bootstrap.sh --tests`: without it these skip, except under CI (CI set), where they fail.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,15 +13,8 @@
 namespace roachrun::test {
 namespace {
 
-class BrowserSupport : public ::testing::Test {
+class BrowserSupport : public ChromiumTest {
  protected:
-  void SetUp() override {
-    if (chromium_available()) return;
-    const char* ci = getenv("CI");
-    if (ci && *ci) FAIL() << "Chromium is not installed, and under CI it must be: scripts/bootstrap.sh --tests installs it";
-    GTEST_SKIP() << "Chromium is not installed (scripts/bootstrap.sh --tests installs it)";
-  }
-
   // `body` in a page of its own, rendered at width x height.
   BrowserRender render(const std::string& body, int width = 640, int height = 480) {
     const std::string page = dir_.write("page.html",
@@ -34,12 +26,6 @@ class BrowserSupport : public ::testing::Test {
 
   TempDir dir_;
 };
-
-std::string lines(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += "  " + i + "\n";
-  return out;
-}
 
 bool any_contains(const std::vector<std::string>& items, const std::string& part) {
   for (const auto& i : items)
@@ -60,9 +46,9 @@ TEST_F(BrowserSupport, CleanPageRendersWithoutErrors) {
       "fill=\"steelblue\"/><text x=\"100\" y=\"50\">latency</text></svg>\n"
       "<script>console.log(\"hello from the page\"); console.warn(\"a warning\");</script>");
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(r.console_errors.empty()) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(r.console_errors.empty()) << indented_lines(r.console_errors) << r.log;
   // The page's console was read at all: a detector that reads nothing would find no errors either.
-  EXPECT_TRUE(any_contains(r.console_messages, "hello from the page")) << lines(r.console_messages) << r.log;
+  EXPECT_TRUE(any_contains(r.console_messages, "hello from the page")) << indented_lines(r.console_messages) << r.log;
   EXPECT_EQ(r.png_width, 640);
   EXPECT_EQ(r.png_height, 480);
   // The screenshot read here, not by the support code.
@@ -74,28 +60,28 @@ TEST_F(BrowserSupport, CleanPageRendersWithoutErrors) {
 TEST_F(BrowserSupport, ConsoleErrorIsReported) {
   const BrowserRender r = render("<p>x</p><script>console.error(\"boom\");</script>");
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(any_contains(r.console_errors, "boom")) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(any_contains(r.console_errors, "boom")) << indented_lines(r.console_errors) << r.log;
 }
 
 TEST_F(BrowserSupport, UncaughtExceptionIsReported) {
   const BrowserRender r = render("<p>x</p><script>throw new Error(\"bang\");</script>");
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(any_contains(r.console_errors, "Uncaught Error: bang")) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(any_contains(r.console_errors, "Uncaught Error: bang")) << indented_lines(r.console_errors) << r.log;
   // The line of the page's own script: the probe added before it changes no line number.
-  EXPECT_TRUE(any_contains(r.console_errors, "page.html:5)")) << lines(r.console_errors);
+  EXPECT_TRUE(any_contains(r.console_errors, "page.html:5)")) << indented_lines(r.console_errors);
 }
 
 TEST_F(BrowserSupport, UnhandledRejectionIsReported) {
   const BrowserRender r = render("<p>x</p><script>Promise.reject(new Error(\"nope\"));</script>");
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(any_contains(r.console_errors, "nope")) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(any_contains(r.console_errors, "nope")) << indented_lines(r.console_errors) << r.log;
 }
 
 TEST_F(BrowserSupport, MissingImageIsReported) {
   const BrowserRender r = render("<p>x</p><img src=\"missing.png\" alt=\"\">");
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(any_contains(r.console_errors, "failed to load <img>")) << lines(r.console_errors) << r.log;
-  EXPECT_TRUE(any_contains(r.console_errors, "missing.png")) << lines(r.console_errors);
+  EXPECT_TRUE(any_contains(r.console_errors, "failed to load <img>")) << indented_lines(r.console_errors) << r.log;
+  EXPECT_TRUE(any_contains(r.console_errors, "missing.png")) << indented_lines(r.console_errors);
 }
 
 // A report's own Content-Security-Policy blocking its own script: the charts would not draw.
@@ -107,14 +93,14 @@ TEST_F(BrowserSupport, ContentSecurityPolicyViolationIsReported) {
       "<body><p>x</p><script>document.body.append(\"drawn\");</script></body></html>");
   const BrowserRender r = render_in_chromium(page, png(), 640, 480);
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(any_contains(r.console_errors, "Content-Security-Policy")) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(any_contains(r.console_errors, "Content-Security-Policy")) << indented_lines(r.console_errors) << r.log;
 }
 
 // The screenshot is the window: a tall document is whole in it when the window is as tall.
 TEST_F(BrowserSupport, TallPageIsScreenshotWhole) {
   const BrowserRender r = render("<div style=\"height:2900px;background:linear-gradient(#fff,#036)\"></div><p>end</p>", 800, 3000);
   EXPECT_RENDERED(r);
-  EXPECT_TRUE(r.console_errors.empty()) << lines(r.console_errors) << r.log;
+  EXPECT_TRUE(r.console_errors.empty()) << indented_lines(r.console_errors) << r.log;
   EXPECT_EQ(r.png_width, 800);
   EXPECT_EQ(r.png_height, 3000);
 }

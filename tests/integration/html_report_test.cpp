@@ -5,7 +5,6 @@
 // the build directory (test-artifacts/) for a person to look at; the README's is one of them.
 // Named Browser* so it runs in the `browser` ctest entry, out of the sanitizer stages.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <csignal>
 #include <cstdio>
@@ -46,15 +45,9 @@ std::string fixed3(double v) {
   return buf;
 }
 
-std::string lines(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += "  " + i + "\n";
-  return out;
-}
-
 // Well-formed, self-contained: what any page of the report must be.
 void expect_self_contained(const std::filesystem::path& html, const HtmlPage& page) {
-  EXPECT_TRUE(page.errors.empty()) << html << " is not well-formed:\n" << lines(page.errors);
+  EXPECT_TRUE(page.errors.empty()) << html << " is not well-formed:\n" << indented_lines(page.errors);
   EXPECT_EQ(page.scripts, 0);
   for (const auto& link : page.links)
     EXPECT_FALSE(link.rfind("http:", 0) == 0 || link.rfind("https:", 0) == 0 || link.rfind("//", 0) == 0)
@@ -66,15 +59,8 @@ void expect_self_contained(const std::filesystem::path& html, const HtmlPage& pa
   EXPECT_EQ(markup.str().find("url(http"), std::string::npos);
 }
 
-class BrowserHtmlReport : public ::testing::Test {
+class BrowserHtmlReport : public ChromiumTest {
  protected:
-  void SetUp() override {
-    if (chromium_available()) return;
-    const char* ci = getenv("CI");
-    if (ci && *ci) FAIL() << "Chromium is not installed, and under CI it must be: scripts/bootstrap.sh --tests installs it";
-    GTEST_SKIP() << "Chromium is not installed (scripts/bootstrap.sh --tests installs it)";
-  }
-
   // Renders `html` at width x height into test-artifacts/NAME.png, expecting no error.
   void render_cleanly(const std::filesystem::path& html, const std::string& name, int width, int height) {
     const std::string png = (artifacts() / (name + ".png")).string();
@@ -82,7 +68,7 @@ class BrowserHtmlReport : public ::testing::Test {
     ASSERT_TRUE(r.ran) << r.log;
     EXPECT_TRUE(r.png_written) << r.log;
     EXPECT_EQ(r.png_width, width);
-    EXPECT_TRUE(r.console_errors.empty()) << "console errors at " << width << " px:\n" << lines(r.console_errors);
+    EXPECT_TRUE(r.console_errors.empty()) << "console errors at " << width << " px:\n" << indented_lines(r.console_errors);
   }
 
   TempDir dir_;

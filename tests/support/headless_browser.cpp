@@ -284,4 +284,17 @@ BrowserRender render_in_chromium(const std::string& html_path, const std::string
   return r;
 }
 
+void ChromiumTest::SetUp() {
+  if (chromium_available()) return;
+  const char* ci = getenv("CI");
+  if (ci && *ci) FAIL() << "Chromium is not installed, and under CI it must be: scripts/bootstrap.sh --tests installs it";
+  GTEST_SKIP() << "Chromium is not installed (scripts/bootstrap.sh --tests installs it)";
+}
+
+std::string indented_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += "  " + i + "\n";
+  return out;
+}
+
 }  // namespace roachrun::test

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace roachrun::test {
 
 struct BrowserRender {
@@ -41,5 +43,15 @@ BrowserRender render_in_chromium(const std::string& html_path, const std::string
 
 // Whether Chromium is installed (scripts/bootstrap.sh --tests installs it).
 bool chromium_available();
+
+// The fixture of every test that renders in Chromium: without it the test skips, except under
+// CI (CI set), where scripts/bootstrap.sh --tests has installed it and its absence is a failure.
+class ChromiumTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+};
+
+// Items one per line, indented: console errors in a failure message.
+std::string indented_lines(const std::vector<std::string>& items);
 
 }  // namespace roachrun::test
