@@ -595,6 +595,13 @@ void LocalFormation::abandon_all() noexcept {
     f->dir_.clear();
     if (f->janitor_pipe_ >= 0) close(f->janitor_pipe_), f->janitor_pipe_ = -1;
   }
+  // Each janitor now finds no directory and ends at once; waiting for it means roachrun exits
+  // with nothing of its own left running, as after stop().
+  poll(lock, 1s, [&] {
+    bool gone = true;
+    for (LocalFormation* f : live_formations()) gone = collected(f->janitor_) && gone;
+    return gone;
+  });
 }
 
 }  // namespace roachrun
