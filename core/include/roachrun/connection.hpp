@@ -165,7 +165,8 @@ class ROACHRUN_API Connection {
   // Reads the results of a flight of `count` statements ended by pipeline_sync() into
   // results[0..count). If a statement failed, the rest of the flight was skipped by the server:
   // reads up to the sync point, then throws the first statement's DbError (the connection is
-  // then ready for the next flight). A lost connection throws DbError 08006.
+  // then ready for the next flight); so does an error at the sync point itself, where an
+  // implicit transaction commits (40001 at commit). A lost connection throws DbError 08006.
   void read_flight(Result* results, int count);
 
   // "quoted" identifier, safe to splice into SQL.

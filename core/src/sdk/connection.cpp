@@ -254,10 +254,22 @@ void Connection::read_flight(Result* results, int count) {
     // PGRES_PIPELINE_ABORTED: skipped because an earlier statement failed.
     while (PGresult* end = PQgetResult(conn_.get())) PQclear(end);
   }
-  for (;;) {
+  // An error may also come at the Sync itself: it commits an implicit transaction, and a commit
+  // can fail (40001 from SERIALIZABLE's checks at commit). libpq returns it as a result of its own
+  // before PGRES_PIPELINE_SYNC, then a NULL that ends it (one NULL: a second is a lost connection).
+  for (bool after_error = false;;) {
     Result res(PQgetResult(conn_.get()));
-    if (!res.native_handle()) throw_lost_in_flight(first_error);
-    if (PQresultStatus(res.native_handle()) == PGRES_PIPELINE_SYNC) break;
+    if (!res.native_handle()) {
+      if (!after_error) throw_lost_in_flight(first_error);
+      after_error = false;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(res.native_handle());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status == PGRES_FATAL_ERROR) {
+      if (!first_error.native_handle()) first_error = std::move(res);
+      after_error = true;
+    }
   }
   if (first_error.native_handle()) throw_error(first_error.native_handle(), {});
 }
