@@ -64,6 +64,21 @@ ParamList contention(const std::string& protocol, bool ledger) {
 
 const char* kContentionRetry = "{max_retries: 20, base_backoff: 1ms, max_backoff: 20ms}";
 
+// A fault test's step at 300 transfers/s with a ledger, in `protocol` -- or "batched": the pipeline
+// with 8 transfers in flight per connection and no rate limit (under one, a batch holds only the
+// transfers that are due, mostly one), so that a fault meets several in flight.
+ParamList fault_params(const std::string& protocol, ParamList params) {
+  params.emplace_back("ledger", "true");
+  if (protocol == "batched") {
+    params.emplace_back("protocol", "pipeline");
+    params.emplace_back("in_flight", "8");
+  } else {
+    params.emplace_back("protocol", protocol);
+    params.emplace_back("rate", "300");
+  }
+  return params;
+}
+
 class Workload : public ::testing::Test {
  protected:
   void SetUp() override { database_ = TestServer::get().create_database("workload"); }
@@ -203,6 +218,52 @@ TEST_P(WorkloadProtocol, LedgerAccountsForEveryBalance) {
 
 INSTANTIATE_TEST_SUITE_P(Workload, WorkloadProtocol, ::testing::Values("tutorial", "single", "pipeline"),
                          [](const auto& test_info) { return std::string(test_info.param); });
+
+// The pipeline with 8 transfers in flight per connection (issue 17): each transfer its own
+// transaction in its own Sync segment, so under contention a segment's 40001 aborts only its
+// transfer, which is sent again with the next attempt -- and every committed one is in the
+// ledger exactly once.
+TEST_F(Workload, PipelineWithTransfersInFlightKeepsTheMoneyAndTheLedger) {
+  ParamList params = contention("pipeline", true);
+  params.emplace_back("in_flight", "8");
+  auto r = run(scenario(step("bank.workload", params), kContentionRetry));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "workload: protocol pipeline (8 in flight per connection), 8 clients, 2 accounts,"))
+      << r.out;
+  const auto res = result();
+  expect_consistent_result(res, r.out, 200);
+  EXPECT_EQ(res["in_flight"], 8);
+  EXPECT_EQ(res["protocol"], "pipeline");
+  EXPECT_GT(res["retries"].get<std::int64_t>(), 0) << "8 x 8 transfers in flight on 2 accounts must conflict\n"
+                                                   << res.dump();
+  EXPECT_TRUE(res["audit"]["ledger_mismatches"].empty()) << res.dump();
+  expect_money_conserved(2, 100);
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger"), res["committed"].get<std::int64_t>());
+  EXPECT_EQ(scalar("SELECT count(DISTINCT id) FROM accounts_ledger"), scalar("SELECT count(*) FROM accounts_ledger"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts a WHERE a.balance <> 100"
+                   " + COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE to_id = a.id), 0)"
+                   " - COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE from_id = a.id), 0)"),
+            0);
+}
+
+// in_flight 1 is the two-flight transaction, BEGIN to COMMIT, as before the parameter existed;
+// above 1 every transfer is the single statement, and no BEGIN or COMMIT is prepared at all.
+TEST_F(Workload, InFlightDecidesWhatThePipelineSends) {
+  for (const char* in_flight : {"1", "4"}) {
+    TcpProxy proxy(TestServer::get().port());
+    auto r = run(scenario(step("bank.workload", {{"accounts", "10"}, {"clients", "2"}, {"transfers", "40"},
+                                                 {"protocol", "pipeline"}, {"in_flight", in_flight}})),
+                 {}, url(proxy.port()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(result()["in_flight"], std::stoi(in_flight));
+    const bool batched = std::string(in_flight) != "1";
+    EXPECT_EQ(contains(r.out, "workload: protocol pipeline (4 in flight per connection), 2 clients"), batched) << r.out;
+    EXPECT_EQ(proxy.count_sent("bank_begin") > 0, !batched) << "in_flight " << in_flight;
+    EXPECT_EQ(proxy.count_sent("bank_commit") > 0, !batched) << "in_flight " << in_flight;
+    EXPECT_EQ(proxy.count_sent("bank_single") > 0, batched) << "in_flight " << in_flight;
+    expect_money_conserved(10, 1000);
+  }
+}
 
 // --- 2. retries absorbed and reported; failures reported, never dropped ------------------------
 
@@ -404,7 +465,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"amount", "-5", {}}, BadInput{"amount", "ten", {}},
                       BadInput{"initial_balance", "-1", {}}, BadInput{"initial_balance", "lots", {}},
                       BadInput{"duration", "10 parsecs", {}}, BadInput{"rate", "0", {}},
-                      BadInput{"transfers", "0", {}},
+                      BadInput{"transfers", "0", {}}, BadInput{"in_flight", "0", {}}, BadInput{"in_flight", "65", {}},
+                      BadInput{"in_flight", "8", {"above 1 needs protocol: pipeline", "got protocol: tutorial"}},
                       BadInput{"protocol", "smoke", {"smoke", "tutorial", "single", "pipeline"}},
                       BadInput{"distribution", "zipfian", {"zipfian", "uniform", "skewed"}},
                       BadInput{"isolation", "snapshot", {"snapshot", "serializable", "read_committed"}}),
@@ -440,9 +502,9 @@ class WorkloadOutage : public WorkloadTarget, public ::testing::WithParamInterfa
 
 TEST_P(WorkloadOutage, ClientsRideThroughAndCountEveryTransferOnce) {
   TcpProxy proxy(TestServer::get().port());
-  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "4"}, {"duration", "4s"},
-                                              {"rate", "300"}, {"protocol", GetParam()}, {"ledger", "true"}}),
-                       kContentionRetry);
+  auto file = scenario(
+      step("bank.workload", fault_params(GetParam(), {{"accounts", "100"}, {"clients", "4"}, {"duration", "4s"}})),
+      kContentionRetry);
   Connection direct = connect();
   auto cmd = start_then_cut(file, url(proxy.port()), proxy, direct);
   std::this_thread::sleep_for(1s);
@@ -466,7 +528,7 @@ TEST_P(WorkloadOutage, ClientsRideThroughAndCountEveryTransferOnce) {
   expect_money_conserved(100, 1000);
 }
 
-INSTANTIATE_TEST_SUITE_P(Protocols, WorkloadOutage, ::testing::Values("tutorial", "single", "pipeline"));
+INSTANTIATE_TEST_SUITE_P(Protocols, WorkloadOutage, ::testing::Values("tutorial", "single", "pipeline", "batched"));
 
 TEST_F(WorkloadTarget, DisappearsForGoodThenSaysItCouldNotAudit) {
   TcpProxy proxy(TestServer::get().port());
@@ -625,9 +687,9 @@ TEST_P(WorkloadNodeLoss, ClientsMoveToTheNextNodeAndEachHostSaysWhatItServedAndL
   const std::string target = "host=127.0.0.1,127.0.0.1,127.0.0.1 port=" + std::to_string(first.port()) + "," +
                              std::to_string(second.port()) + "," + std::to_string(third.port()) +
                              " user=root dbname=defaultdb sslmode=disable";
-  auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "6"}, {"duration", "4s"},
-                                              {"rate", "300"}, {"protocol", GetParam()}, {"ledger", "true"}}),
-                       kContentionRetry);
+  auto file = scenario(
+      step("bank.workload", fault_params(GetParam(), {{"accounts", "100"}, {"clients", "6"}, {"duration", "4s"}})),
+      kContentionRetry);
   Connection direct = connect();
   auto cmd = start_then_cut(file, target, first, direct, {"--report", "json=" + report_path().string()});
   // What the others had received when the first went.
@@ -697,7 +759,7 @@ TEST_P(WorkloadNodeLoss, ClientsMoveToTheNextNodeAndEachHostSaysWhatItServedAndL
       << r.out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Protocols, WorkloadNodeLoss, ::testing::Values("tutorial", "single", "pipeline"));
+INSTANTIATE_TEST_SUITE_P(Protocols, WorkloadNodeLoss, ::testing::Values("tutorial", "single", "pipeline", "batched"));
 
 // One host: no table of hosts in the summary, but the JSON result always has the fault figures.
 TEST_F(Workload, OneHostKeepsTheSummaryShortAndTheResultHasTheFigures) {

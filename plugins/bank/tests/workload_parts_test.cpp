@@ -212,7 +212,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
 roachrun::Params params(roachrun::Value overrides) {
   roachrun::Value v = {{"accounts", 1000}, {"initial_balance", 1000}, {"amount", 10}, {"clients", 8},
                        {"protocol", "tutorial"}, {"distribution", "uniform"}, {"ledger", false},
-                       {"table", "accounts"}, {"interval", 1000}};
+                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}};
   for (auto& [k, x] : overrides.items()) v[k] = x;
   return roachrun::Params(v);
 }
@@ -426,6 +426,23 @@ TEST(OutageSpans, AFlappingTargetCannotGrowThemWithoutBound) {
   EXPECT_EQ(sessions, 10'000u) << "merged, not dropped";
   EXPECT_EQ(list.front().from, t0);
   EXPECT_EQ(list.back().to, t0 + std::chrono::milliseconds(10 * 9'999 + 1));
+}
+
+TEST(WorkloadConfig, InFlightAboveOneIsForThePipelineOnly) {
+  EXPECT_EQ(workload_config(params({}), roachrun::RetryPolicy{}).in_flight, 1);
+  EXPECT_NO_THROW(check_workload(params({{"protocol", "pipeline"}, {"in_flight", 8}})));
+  EXPECT_EQ(workload_config(params({{"protocol", "pipeline"}, {"in_flight", 8}}), roachrun::RetryPolicy{}).in_flight, 8);
+  for (const char* protocol : {"tutorial", "single"}) {
+    try {
+      check_workload(params({{"protocol", protocol}, {"in_flight", 2}}));
+      FAIL() << "no error for protocol " << protocol;
+    } catch (const roachrun::ParamError& e) {
+      EXPECT_EQ(e.param(), "in_flight");
+      EXPECT_NE(std::string(e.what()).find("needs protocol: pipeline (got protocol: " + std::string(protocol) + ")"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(WorkloadConfig, IntervalDefaultsToASecondAndHasAFloor) {

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <memory>
+#include <thread>
 #include <utility>
+
+#include <libpq-fe.h>
 
 #include <roachrun/error.hpp>
 
@@ -82,6 +85,7 @@ WorkloadSql WorkloadSql::build(const WorkloadConfig& config, const std::string& 
                                : both;
     sql.single_applied_rows = config.ledger ? 1 : 2;
   }
+  sql.cockroach = cockroach;
   sql.begin = roachrun::begin_statement(config.retry.isolation);
   sql.session = roachrun::session_isolation_statement(config.retry.isolation);
   if (cockroach && config.protocol == WorkloadProtocol::pipeline) {
@@ -235,6 +239,118 @@ class WorkloadClient::PipelineAttempts final : public Attempts<roachrun::Attempt
   }
 };
 
+// pipeline with in_flight > 1: the batch's pending transfers, each the single statement in its
+// own Sync segment, all sent before the first reply is read -- one round trip for the lot. A
+// segment's error aborts only its own transaction: the others commit or decline on their own.
+// A retryable error leaves its transfer pending, and once every reply is in the engine retries
+// the attempt, which sends only what is still pending. A lost connection leaves every transfer
+// whose reply had not come unknown: committed() looks each one up in the ledger.
+class WorkloadClient::BatchAttempts final : public Attempts<roachrun::AttemptStrategy> {
+ public:
+  using Attempts::Attempts;
+
+  void run(Connection& conn, roachrun::Attempt& attempt) override {
+    WorkloadClient& c = client_;
+    c.attempt_starts();
+    backend_pid_ = PQbackendPID(conn.native_handle());  // to wait for, should this session be lost
+    // Each segment is a transaction of its own: from the first Sync, a lost reply leaves it unknown.
+    attempt.phase = roachrun::AttemptPhase::committing;
+    const int params = c.config_.ledger ? 4 : 3;
+    for (int i = 0; i < c.batch_size_; ++i) {
+      Slot& s = c.batch_[static_cast<std::size_t>(i)];
+      if (s.state != Slot::State::pending) continue;
+      const char* const values[] = {s.from, s.to, s.amount, s.id};
+      conn.queue_prepared(kSingle, params, values);
+      conn.pipeline_sync();
+    }
+    std::exception_ptr retry, final_error;
+    for (int i = 0; i < c.batch_size_; ++i) {
+      Slot& s = c.batch_[static_cast<std::size_t>(i)];
+      if (s.state != Slot::State::pending) continue;
+      roachrun::Result result;
+      try {
+        conn.read_flight(&result, 1);
+      } catch (const DbError& e) {
+        // The ledger's key is the transfer's own id: a duplicate means this transfer committed
+        // already, in a flight whose reply was lost (the ledger keeps it exactly once).
+        if (c.config_.ledger && e.sqlstate() == "23505") {
+          s.state = Slot::State::applied;
+          s.host = c.attempt_host_;
+          s.latency_us = micros_since(c.batch_start_);
+          continue;
+        }
+        const roachrun::Disposition d = roachrun::classify(e, /*during_commit=*/true);
+        // Lost or unknown: so is every reply after it. The engine resolves them all.
+        if (d == roachrun::Disposition::ambiguous || d == roachrun::Disposition::connection_lost) throw;
+        std::exception_ptr& first = d == roachrun::Disposition::retryable ? retry : final_error;
+        if (!first) first = std::current_exception();
+        continue;  // the next segment's reply follows this one's Sync
+      }
+      s.state = result.affected_rows() == c.sql_.single_applied_rows ? Slot::State::applied : Slot::State::declined;
+      s.host = c.attempt_host_;
+      s.latency_us = micros_since(c.batch_start_);
+    }
+    if (final_error) std::rethrow_exception(final_error);
+    if (retry) std::rethrow_exception(retry);
+  }
+
+  // Nothing is left open: every segment ended its own transaction at its Sync.
+  void abandon(Connection&) noexcept override {}
+
+  // Each transfer the lost flight left pending: committed if the ledger has its row -- once the
+  // lost session's backend is gone. Until it notices that its client went away, a backend runs
+  // on through the segments it had already received, committing each: asked too early, the
+  // ledger would miss those, and they would be sent again.
+  bool committed(Connection& conn) override {
+    WorkloadClient& c = client_;
+    conn.pipeline_exit();
+    if (!c.sql_.cockroach) settle_backend(conn);
+    bool all = true;
+    for (int i = 0; i < c.batch_size_; ++i) {
+      Slot& s = c.batch_[static_cast<std::size_t>(i)];
+      if (s.state != Slot::State::pending) continue;
+      const bool yes = c.ledger_has(conn, s.id);
+      HostCounters& host = c.stats_.by_host[static_cast<std::size_t>(c.attempt_host_)];
+      (yes ? host.ambiguous_committed : host.ambiguous_not_committed).add();
+      if (yes) {
+        s.state = Slot::State::applied;
+        s.host = c.attempt_host_;
+        s.latency_us = micros_since(c.batch_start_);
+      }
+      all = all && yes;
+    }
+    conn.pipeline_enter();
+    return all;
+  }
+
+ private:
+  // Waits (on PostgreSQL) until the lost session's backend has exited: 2 s, then it is
+  // terminated and given 1 s more; a backend still there then is left to the duplicate-key rule
+  // in run(). Not cut short at the deadline: the count at the end is what the wait is for.
+  void settle_backend(Connection& conn) {
+    if (backend_pid_ <= 0) return;
+    char pid[24];
+    format(pid, backend_pid_);
+    const auto gone = [&] {
+      return conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND pid <> pg_backend_pid()",
+                        std::string_view(pid))
+                 .integer(0, 0) == 0;
+    };
+    bool terminated = false;
+    for (auto until = clock::now() + std::chrono::seconds(2); !gone();) {
+      if (clock::now() >= until) {
+        if (terminated) return;
+        conn.query("SELECT pg_terminate_backend($1)", std::string_view(pid));
+        terminated = true;
+        until = clock::now() + std::chrono::seconds(1);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
+  int backend_pid_ = 0;  // of the session the last attempt ran on
+};
+
 // --- the client -------------------------------------------------------------------------------
 
 WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const WorkloadSql& sql, Options options,
@@ -258,8 +374,12 @@ WorkloadClient::WorkloadClient(int index, const WorkloadConfig& config, const Wo
   switch (config_.protocol) {
     case WorkloadProtocol::tutorial: attempts_ = std::make_unique<TutorialAttempts>(*this); break;
     case WorkloadProtocol::single: attempts_ = std::make_unique<SingleAttempts>(*this); break;
-    case WorkloadProtocol::pipeline: attempts_ = std::make_unique<PipelineAttempts>(*this); break;
+    case WorkloadProtocol::pipeline:
+      if (batched()) attempts_ = std::make_unique<BatchAttempts>(*this);
+      else attempts_ = std::make_unique<PipelineAttempts>(*this);
+      break;
   }
+  if (batched()) batch_.resize(static_cast<std::size_t>(config_.in_flight));
   hooks_.interrupted = &control_.stop_flag();  // the deadline or Ctrl-C ends a backoff sleep
   hooks_.random = [this] { return jitter_.unit(); };  // each client its own jitter
   hooks_.stats = &txn_stats_;
@@ -298,9 +418,10 @@ void WorkloadClient::session_replaced(const Connection& conn) noexcept {
 void WorkloadClient::prepare_session(Connection& c) {
   // A new session may be on another host: after a failover, libpq's next host that answered.
   current_host_ = host_of(c.endpoint());
-  if (*sql_.session && (config_.protocol == WorkloadProtocol::single || sql_.session_for_pipeline))
-    c.exec_simple(sql_.session);
-  if (config_.protocol == WorkloadProtocol::single) {
+  // A batch's transfers are the single protocol's statement, in implicit transactions too.
+  const bool single = config_.protocol == WorkloadProtocol::single || batched();
+  if (*sql_.session && (single || sql_.session_for_pipeline)) c.exec_simple(sql_.session);
+  if (single) {
     c.prepare(kSingle, sql_.single, config_.ledger ? 4 : 3);
   } else {
     c.prepare(kSelect, sql_.transfer.select_balance, 1);
@@ -308,15 +429,16 @@ void WorkloadClient::prepare_session(Connection& c) {
     c.prepare(kCredit, sql_.transfer.credit, 2);
     if (config_.ledger) c.prepare(kRecord, sql_.record, 4);
   }
-  if (config_.protocol == WorkloadProtocol::pipeline) {
+  if (config_.protocol == WorkloadProtocol::pipeline && !batched()) {
     c.prepare(kBegin, sql_.begin, 0);
     c.prepare(kCommit, "COMMIT", 0);
     c.prepare(kRollback, "ROLLBACK", 0);
-    c.pipeline_enter();
   }
+  if (config_.protocol == WorkloadProtocol::pipeline) c.pipeline_enter();
 }
 
 void WorkloadClient::run() noexcept {
+  if (batched()) return run_batches();
   try {
     next_start_ = clock::now() + interval_ * index_ / std::max(1, config_.clients);  // staggered under a rate
     while (control_.claim()) {
@@ -343,6 +465,87 @@ void WorkloadClient::run() noexcept {
     control_.fail(std::current_exception(), /*during_run=*/true);
   }
   if (conn_) attempts_->abandon(*conn_);
+}
+
+void WorkloadClient::run_batches() {
+  try {
+    next_start_ = clock::now() + interval_ * index_ / std::max(1, config_.clients);
+    while (claim_batch() > 0) {
+      struct Count {  // as in transfer(): the engine fills txn_stats_ even when it throws
+        WorkloadClient& c;
+        ~Count() {
+          c.stats_.retries.add(static_cast<std::uint64_t>(c.txn_stats_.retries));
+          c.stats_.backoff_us.add(static_cast<std::uint64_t>(c.txn_stats_.backoff.count()) * 1000);
+          c.stats_.reconnects.add(static_cast<std::uint64_t>(c.txn_stats_.reconnects));
+        }
+      };
+      try {
+        Count count{*this};
+        attempt_starts();
+        roachrun::run_attempts(*conn_, *attempts_, config_.retry, hooks_);
+        count_batch(nullptr);
+      } catch (const roachrun::RetriesExhausted& e) {
+        count_batch(&stats_.failures, e.sqlstate(), e.what());
+      } catch (const roachrun::AmbiguousCommit& e) {
+        count_batch(&stats_.failures, e.sqlstate(), e.what());
+      } catch (const roachrun::Interrupted&) {
+        count_batch(&stats_.unfinished);
+      } catch (...) {
+        count_batch(nullptr);  // what finished before the error that ends the run
+        throw;
+      }
+    }
+  } catch (...) {
+    control_.fail(std::current_exception(), /*during_run=*/true);
+  }
+}
+
+int WorkloadClient::claim_batch() {
+  batch_size_ = 0;
+  while (batch_size_ < config_.in_flight) {
+    // Under a rate limit a batch holds the transfers that are due: the first waits its turn, the
+    // others join only if theirs has come.
+    if (interval_.count() > 0) {
+      if (batch_size_ > 0 && next_start_ > clock::now()) break;
+      wait_for_rate();
+    }
+    if (control_.stopping() || !control_.claim()) break;
+    Slot& s = batch_[static_cast<std::size_t>(batch_size_++)];
+    s.choice = picker_.next();
+    format(s.from, s.choice.from);
+    format(s.to, s.choice.to);
+    format(s.amount, s.choice.amount);
+    format(s.id, ++next_id_);
+    s.state = Slot::State::pending;
+  }
+  batch_start_ = clock::now();
+  return batch_size_;
+}
+
+void WorkloadClient::count_batch(Counter* unresolved, const std::string& sqlstate, const std::string& message) {
+  for (int i = 0; i < batch_size_; ++i) {
+    const Slot& s = batch_[static_cast<std::size_t>(i)];
+    switch (s.state) {
+      case Slot::State::applied:
+        stats_.committed.add();
+        stats_.by_host[static_cast<std::size_t>(s.host)].committed.add();
+        stats_.latency.record(static_cast<std::uint64_t>(s.latency_us));
+        break;
+      case Slot::State::declined:
+        stats_.declined.add();
+        stats_.latency.record(static_cast<std::uint64_t>(s.latency_us));
+        break;
+      case Slot::State::pending:
+        if (!unresolved) break;
+        unresolved->add();
+        if (unresolved == &stats_.failures) {
+          stats_.by_host[static_cast<std::size_t>(attempt_host_)].given_up.add();
+          failures_.add(sqlstate, message);
+        }
+        break;
+    }
+  }
+  batch_size_ = 0;
 }
 
 bool WorkloadClient::transfer() {
@@ -378,9 +581,11 @@ void WorkloadClient::wait_for_rate() {
   next_start_ += interval_;
 }
 
-bool WorkloadClient::ledger_has_transfer(Connection& conn) {
+bool WorkloadClient::ledger_has_transfer(Connection& conn) { return ledger_has(conn, id_); }
+
+bool WorkloadClient::ledger_has(Connection& conn, const char* id) {
   // Also on a fresh session: a plain statement, no prepared one.
-  return conn.query(sql_.lookup, std::string_view(id_)).rows() > 0;
+  return conn.query(sql_.lookup, std::string_view(id)).rows() > 0;
 }
 
 // A transfer that found the table not as the step made it: someone else is changing it.

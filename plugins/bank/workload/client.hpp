@@ -39,6 +39,7 @@ struct WorkloadSql {
   const char* session = "";     // SET default_transaction_isolation for implicit transactions; may be empty
   // CockroachDB's pipeline: `begin` is a plain BEGIN and `session` sets the level (issue #87012).
   bool session_for_pipeline = false;
+  bool cockroach = false;  // the target is CockroachDB
   // `cockroach`: the target is CockroachDB, whose single statement takes another form.
   static WorkloadSql build(const WorkloadConfig& config, const std::string& quoted_table,
                            const std::string& quoted_ledger, bool cockroach);
@@ -71,6 +72,31 @@ class WorkloadClient {
   class TutorialAttempts;
   class SingleAttempts;
   class PipelineAttempts;
+  class BatchAttempts;
+
+  // One transfer of a batch (in_flight > 1): what it moves, its $n parameters as text, and how
+  // it ended so far.
+  struct Slot {
+    enum class State : unsigned char { pending, applied, declined };
+    TransferChoice choice{};
+    char from[24]{}, to[24]{}, amount[24]{}, id[24]{};
+    State state = State::pending;
+    int host = 0;                 // where it ran (the attempt's host when its reply came)
+    std::int64_t latency_us = 0;  // from the batch's start to its reply
+  };
+
+  // The pipeline protocol with in_flight > 1: every transfer is the single protocol's statement,
+  // its own implicit transaction and Sync segment, several of them in one flight. (A transaction
+  // whose COMMIT waits on its SELECT's answer cannot share a flight with the next.)
+  bool batched() const noexcept { return config_.in_flight > 1; }
+  // run() for batched(): claims up to in_flight transfers, runs them through the engine as one
+  // attempt strategy, counts each.
+  void run_batches();
+  // Claims and picks the next batch into batch_; its size (0: stop).
+  int claim_batch();
+  // Counts the batch's transfers once the engine is done with it (or gave up: the pending ones
+  // are `unresolved`, failures or unfinished).
+  void count_batch(Counter* unresolved, const std::string& sqlstate = {}, const std::string& message = {});
 
   // Once per session (the engine calls it again after a reconnect): prepared statements,
   // pipeline mode, isolation.
@@ -80,6 +106,7 @@ class WorkloadClient {
   // One transfer through the engine; true if it moved the money, false if declined.
   bool transfer();
   bool ledger_has_transfer(roachrun::Connection& conn);
+  bool ledger_has(roachrun::Connection& conn, const char* id);
   // The index in hosts_ of a session's endpoint (the client's own host if it is none of them).
   int host_of(const std::string& endpoint) const noexcept;
   // Each attempt notes the host it runs on (a transfer is counted where its transaction ran)
@@ -113,6 +140,9 @@ class WorkloadClient {
   char from_[24]{}, to_[24]{}, amount_[24]{}, id_[24]{};
   std::int64_t next_id_ = 0;
   TransferOutcome outcome_ = TransferOutcome::applied;
+  std::vector<Slot> batch_;  // batched(): in_flight slots, the first batch_size_ in use
+  int batch_size_ = 0;
+  std::chrono::steady_clock::time_point batch_start_{};
 
   // The engine's arguments, built once: a std::function per transfer would allocate.
   std::unique_ptr<roachrun::AttemptStrategy> attempts_;

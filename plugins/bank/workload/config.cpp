@@ -86,6 +86,11 @@ std::vector<ParamSpec> workload_params() {
       bounded(optional_param("seed", ParamType::integer, "seed of the account and amount choice (default: random)"), 0),
       optional_param("distribution", ParamType::string, "uniform, or skewed: 90% of transfers among 1% hot accounts",
                      "uniform"),
+      bounded(optional_param("in_flight", ParamType::integer,
+                             "pipeline protocol: transfers in flight per connection, each its own transaction in "
+                             "its own Sync segment",
+                             1),
+              1, kMaxInFlight),
       bounded(optional_param("rate", ParamType::integer, "limit: transfers per second over all clients"), 1),
       optional_param("ledger", ParamType::boolean,
                      "record every transfer in <table>_ledger in its transaction; the audit then checks each account",
@@ -104,6 +109,9 @@ void check_workload(const roachrun::Params& p) {
   (void)choice(p, "protocol", kProtocols);
   (void)choice(p, "distribution", kDistributions);
   if (p.has("isolation")) (void)choice(p, "isolation", kIsolations);
+  if (p.integer("in_flight") > 1 && choice(p, "protocol", kProtocols) != WorkloadProtocol::pipeline)
+    throw roachrun::ParamError("in_flight", "'in_flight' above 1 needs protocol: pipeline (got protocol: " +
+                                                p.string("protocol") + ")");
   if (p.has("duration") && p.duration("duration").count() <= 0)
     throw roachrun::ParamError("duration", "'duration' must be longer than 0, e.g. 30s");
   // The main thread looks every 20 ms: a shorter interval would be mostly sampling noise.
@@ -124,6 +132,7 @@ WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy 
   c.seed = p.has("seed") ? static_cast<std::uint64_t>(p.integer("seed")) : std::random_device{}();
   c.distribution = choice(p, "distribution", kDistributions);
   if (p.has("rate")) c.rate = p.integer("rate");
+  c.in_flight = static_cast<int>(p.integer("in_flight"));
   c.ledger = p.boolean("ledger");
   if (p.has("max_failures")) c.max_failures = p.integer("max_failures");
   c.table = p.string("table");

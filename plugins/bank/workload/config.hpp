@@ -39,6 +39,9 @@ struct WorkloadConfig {
   std::uint64_t seed = 0;  // client i draws from seed + i
   Distribution distribution = Distribution::uniform;
   std::optional<std::int64_t> rate;  // transfers/s over all clients
+  // pipeline only: transfers one connection keeps in flight, each its own transaction in its own
+  // Sync segment (1: the two-flight BEGIN..COMMIT transaction). See WorkloadClient::batched().
+  int in_flight = 1;
   bool ledger = false;
   std::optional<std::int64_t> max_failures;
   // The time series' interval (the JSON report's time_series, the HTML report's charts); the
@@ -51,6 +54,10 @@ struct WorkloadConfig {
   // The hot set of the skewed distribution.
   std::int64_t hot_accounts() const noexcept { return accounts / 100 > 2 ? accounts / 100 : 2; }
 };
+
+// The most transfers one connection keeps in flight: libpq writes a pipeline without reading, so
+// what is queued must fit the socket buffers (64 transfers are about 6 kB each way).
+constexpr int kMaxInFlight = 64;
 
 // The parameter declarations of bank.workload.
 std::vector<roachrun::ParamSpec> workload_params();

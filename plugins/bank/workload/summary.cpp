@@ -114,7 +114,9 @@ std::string progress_line(double elapsed_s, const Interval& last, const Totals& 
 void print_summary(std::ostream& out, const RunSummary& run) {
   const WorkloadConfig& config = run.config;
   const Totals& total = run.total;
-  out << "workload: protocol " << to_string(config.protocol) << ", " << config.clients
+  out << "workload: protocol " << to_string(config.protocol);
+  if (config.in_flight > 1) out << " (" << config.in_flight << " in flight per connection)";
+  out << ", " << config.clients
       << (config.clients == 1 ? " client" : " clients");
   if (run.hosts > 1) out << " over " << run.hosts << " hosts";
   out << ", " << config.accounts << " accounts, isolation "
@@ -156,6 +158,7 @@ roachrun::Value summary_json(const RunSummary& run) {
   for (const HostTotals& host : total.hosts) per_host.push_back(host_json(host));
   return {
       {"protocol", to_string(config.protocol)},
+      {"in_flight", config.in_flight},
       {"clients", config.clients},
       {"hosts", run.hosts},
       {"accounts", config.accounts},
