@@ -2,14 +2,19 @@
 # The bank-workload benchmark (bench/README.md): starts a throwaway PostgreSQL 15 (fsync on, TCP
 # loopback, deadlock_timeout lowered to 100 ms) and measures, alternating within each repetition,
 # roachrun's bank.workload step in each protocol, pgbench running bench/pgbench-transfer.sql and
-# bench/bare_bank.c in each protocol -- under the tutorial's retry policy and pgbench's. Prints
-# a table of median transfers/s, ratios, retries, failures and peak RSS, then checks the targets
-# of issue 6. The table also goes to $BENCH_OUT.
+# bench/bare_bank.c in each protocol -- under the tutorial's retry policy and pgbench's; then the
+# same at many clients (BENCH_SCALE_CLIENTS) and through a delay proxy (bench/delay_proxy.c: the
+# latency-bound cell). Prints a table of median transfers/s, ratios, retries, failures, client
+# CPU per transfer and peak RSS, then checks the targets of issues 6 and 17. The table also goes
+# to $BENCH_OUT.
 #
 # Knobs (environment):
 #   BENCH_SECONDS=5            time box of each measured run
 #   BENCH_REPS=3               repetitions (the table shows medians)
 #   BENCH_CLIENTS="1 8"        client counts
+#   BENCH_SCALE_CLIENTS="8 64 256"  client counts of the scale cells (pgbench policy, 1000 accounts; "" skips)
+#   BENCH_DELAY_MS=1           the delay proxy's delay each way in the latency cell (0 skips it)
+#   BENCH_DELAY_CLIENTS=8      connections in the latency cell
 #   BENCH_ACCOUNTS="2 1000"    account counts (2: maximum contention)
 #   BENCH_POLICIES="tutorial pgbench"   retry policies
 #   BENCH_PROGRAMS="roachrun pgbench bare"
@@ -28,6 +33,9 @@ repo=$PWD
 BENCH_SECONDS=${BENCH_SECONDS:-5}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_CLIENTS=${BENCH_CLIENTS:-"1 8"}
+BENCH_SCALE_CLIENTS=${BENCH_SCALE_CLIENTS-"8 64 256"}
+BENCH_DELAY_MS=${BENCH_DELAY_MS:-1}
+BENCH_DELAY_CLIENTS=${BENCH_DELAY_CLIENTS:-8}
 BENCH_ACCOUNTS=${BENCH_ACCOUNTS:-"2 1000"}
 BENCH_POLICIES=${BENCH_POLICIES:-"tutorial pgbench"}
 BENCH_PROGRAMS=${BENCH_PROGRAMS:-"roachrun pgbench bare"}
@@ -49,7 +57,10 @@ for v in BENCH_SECONDS BENCH_REPS BENCH_AMOUNT BENCH_STARTUP_RUNS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || fail "$v must be a whole number, got '${!v}'"
 done
 [ "$BENCH_SECONDS" -ge 1 ] && [ "$BENCH_REPS" -ge 1 ] || fail "BENCH_SECONDS and BENCH_REPS must be at least 1"
-for c in $BENCH_CLIENTS; do [[ $c =~ ^[1-9][0-9]*$ ]] || fail "BENCH_CLIENTS: '$c' is not a client count"; done
+for c in $BENCH_CLIENTS $BENCH_SCALE_CLIENTS $BENCH_DELAY_CLIENTS; do
+  [[ $c =~ ^[1-9][0-9]*$ ]] || fail "BENCH_CLIENTS, BENCH_SCALE_CLIENTS, BENCH_DELAY_CLIENTS: '$c' is not a client count"
+done
+[[ $BENCH_DELAY_MS =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "BENCH_DELAY_MS must be a number of milliseconds, got '$BENCH_DELAY_MS'"
 for a in $BENCH_ACCOUNTS; do [[ $a =~ ^[0-9]+$ ]] && [ "$a" -ge 2 ] || fail "BENCH_ACCOUNTS: '$a' is not a count >= 2"; done
 for p in $BENCH_POLICIES; do [[ $p == tutorial || $p == pgbench ]] || fail "BENCH_POLICIES: '$p' (tutorial or pgbench)"; done
 for p in $BENCH_PROGRAMS; do [[ $p =~ ^(roachrun|pgbench|bare)$ ]] || fail "BENCH_PROGRAMS: '$p' (roachrun, pgbench, bare)"; done
@@ -61,16 +72,18 @@ done
 scripts/bootstrap.sh
 
 if [ "$BENCH_BUILD" != 0 ]; then
-  say "building roachrun_bundle and roachrun_bare_bank"
-  ROACHRUN_BUILD_DIR=$build_dir scripts/build.sh --target roachrun_bundle roachrun_bare_bank
+  say "building roachrun_bundle, roachrun_bare_bank and roachrun_delay_proxy"
+  ROACHRUN_BUILD_DIR=$build_dir scripts/build.sh --target roachrun_bundle roachrun_bare_bank roachrun_delay_proxy
 fi
 case $build_dir in /*) bin_dir=$build_dir/bin ;; *) bin_dir=$repo/$build_dir/bin ;; esac
 roachrun=$bin_dir/roachrun
 bare=$bin_dir/roachrun_bare_bank
+delay_proxy=$bin_dir/roachrun_delay_proxy
 pgbench=$pg_bindir/pgbench
 [ -x "$pgbench" ] || pgbench=$(command -v pgbench || true)
 [ -x "$bare" ] || fail "$bare is missing (build the target roachrun_bare_bank)"
 [ -x "$roachrun" ] || fail "$roachrun is missing (build the target roachrun_bundle)"
+[ "$BENCH_DELAY_MS" = 0 ] || [ -x "$delay_proxy" ] || fail "$delay_proxy is missing (build the target roachrun_delay_proxy)"
 [ -n "$pgbench" ] || fail "pgbench not found (postgresql-client-15)"
 [ -x "$pg_bindir/initdb" ] || fail "$pg_bindir/initdb not found (postgresql-15; or set BENCH_PG_BINDIR)"
 
@@ -103,7 +116,9 @@ if [ "$(id -u)" -eq 0 ]; then
   as_server=(runuser -u "$server_user" --)
 fi
 server_started=0
+proxy_pid=
 cleanup() {
+  [ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null || true
   if [ $server_started = 1 ]; then
     "${as_server[@]}" "$pg_bindir/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -115,6 +130,9 @@ trap 'exit 130' INT TERM
 "${as_server[@]}" "$pg_bindir/initdb" -D "$pgdir/data" -U root --auth=trust --encoding=UTF8 --locale=C \
   --no-instructions >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; fail "initdb failed"; }
 
+# Room for the most clients any cell runs, and psql beside them.
+max_clients=$(printf '%s\n' $BENCH_CLIENTS $BENCH_SCALE_CLIENTS $BENCH_DELAY_CLIENTS | sort -n | tail -n 1)
+max_connections=$((max_clients + 20 > 100 ? max_clients + 20 : 100))
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for attempt in 1 2 3 4 5 6; do
   port=$((20000 + RANDOM % 40000))
@@ -126,7 +144,7 @@ for attempt in 1 2 3 4 5 6; do
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$pgdir'
-max_connections = 100
+max_connections = $max_connections
 fsync = on
 synchronous_commit = on
 full_page_writes = on
@@ -155,6 +173,10 @@ say "server settings: $settings"
 conninfo="host=127.0.0.1 port=$port user=root dbname=bench sslmode=disable"
 url="postgresql://root@127.0.0.1:$port/bench?sslmode=disable"
 ncores=$(nproc)
+# The port the measured programs connect to: the server's, or the delay proxy's in the latency cell.
+# Set-up, checkpoints and audits always go to the server directly.
+via_port=$port
+delay_ms=0
 
 # ---- one measured run -----------------------------------------------------------------------------
 results=$tmp/results.jsonl
@@ -172,18 +194,26 @@ audit_ok() {
   [ "$row" = t ] && echo true || echo false
 }
 
-peak_rss_kb() { tail -n 1 "$1" 2>/dev/null | grep -E '^[0-9]+$' || echo null; }
+# /usr/bin/time -f '%M %U %S' writes "peak-RSS-kB user-s sys-s" on its last line (after a
+# "Command exited with non-zero status" line when it did). The CPU is the measured process's
+# alone: user and system time of the client, its threads and children, none of the server's.
+time_format='%M %U %S'
+peak_rss_kb() { tail -n 1 "$1" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ { print $1; exit } END { if (NR == 0 || $1 !~ /^[0-9]+$/) print "null" }' | head -n 1; }
+cpu_seconds() { tail -n 1 "$1" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[0-9.]+$/ { printf "%.3f\n", $2 + $3; ok = 1 } END { if (!ok) print "null" }'; }
 
-# Writes the scenario of a roachrun workload run to $1.
+# Writes the scenario of a roachrun workload run to $1. Protocol "pipeline8": the pipeline with 8
+# transfers in flight per connection (in_flight: 8), measured in the latency-bound cell.
 workload_scenario() { # file policy accounts clients protocol seconds
+  local protocol=$5 in_flight=1
+  [ "$protocol" != pipeline8 ] || { protocol=pipeline; in_flight=8; }
   cat >"$1" <<EOF
 scenario: bench-workload
-target: {url: "$url"}
+target: {url: "postgresql://root@127.0.0.1:$via_port/bench?sslmode=disable"}
 connections: {bench: {user: root, database: bench}}
 retry: {max_retries: $(policy_retries "$2"), base_backoff: $(policy_backoff_ms "$2")ms, max_backoff: 10s}
 steps:
   - name: workload
-    bank.workload: {protocol: $5, clients: $4, accounts: $3, amount: $BENCH_AMOUNT, duration: ${6}s}
+    bank.workload: {protocol: $protocol, in_flight: $in_flight, clients: $4, accounts: $3, amount: $BENCH_AMOUNT, duration: ${6}s}
 EOF
 }
 
@@ -200,7 +230,7 @@ run_one() {
     roachrun)
       workload_scenario "$tmp/workload.yaml" "$policy" "$accounts" "$clients" "$protocol" "$seconds"
       psql_bench -c CHECKPOINT
-      /usr/bin/time -f %M -o "$rss" "$roachrun" run -q --report "json=$tmp/report.json" "$tmp/workload.yaml" \
+      /usr/bin/time -f "$time_format" -o "$rss" "$roachrun" run -q --report "json=$tmp/report.json" "$tmp/workload.yaml" \
         >"$out" 2>"$err" || rc=$?
       if [ -s "$tmp/report.json" ] && jq -e '.scenarios[0].steps[0].result.transfers_per_second' "$tmp/report.json" >/dev/null 2>&1; then
         read -r tps committed retries failures audit < <(jq -r '.scenarios[0].steps[0].result |
@@ -213,9 +243,9 @@ run_one() {
       setup_accounts "$accounts"
       psql_bench -c CHECKPOINT
       local jobs=${BENCH_PGBENCH_JOBS:-$((clients < ncores ? clients : ncores))}
-      /usr/bin/time -f %M -o "$rss" "$pgbench" -n -M prepared --max-tries=$((retries_n + 1)) -T "$seconds" \
+      /usr/bin/time -f "$time_format" -o "$rss" "$pgbench" -n -M prepared --max-tries=$((retries_n + 1)) -T "$seconds" \
         -c "$clients" -j "$jobs" -D "accounts=$accounts" -D "amount=$BENCH_AMOUNT" -f "$repo/bench/pgbench-transfer.sql" \
-        -h 127.0.0.1 -p "$port" -U root bench >"$out" 2>"$err" || rc=$?
+        -h 127.0.0.1 -p "$via_port" -U root bench >"$out" 2>"$err" || rc=$?
       tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -n 1)
       committed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
       retries=$(sed -n 's/^total number of retries: \([0-9]*\).*/\1/p' "$out")
@@ -230,7 +260,7 @@ run_one() {
     bare)
       setup_accounts "$accounts"
       psql_bench -c CHECKPOINT
-      /usr/bin/time -f %M -o "$rss" "$bare" --conninfo "$conninfo" --protocol "$protocol" --clients "$clients" \
+      /usr/bin/time -f "$time_format" -o "$rss" "$bare" --conninfo "${conninfo/port=$port/port=$via_port}" --protocol "$protocol" --clients "$clients" \
         --accounts "$accounts" --amount "$BENCH_AMOUNT" --duration "$seconds" --max-retries "$retries_n" \
         --base-backoff-ms "$backoff_ms" --max-backoff-ms 10000 >"$out" 2>"$err" || rc=$?
       if jq -e . "$out" >/dev/null 2>&1; then
@@ -244,9 +274,12 @@ run_one() {
   jq -nc --arg policy "$policy" --argjson accounts "$accounts" --argjson clients "$clients" --arg program "$program" \
     --arg protocol "$protocol" --argjson rep "$rep" --argjson seconds "$seconds" --argjson tps "$tps" \
     --argjson committed "$committed" --argjson retries "$retries" --argjson failures "$failures" \
-    --argjson rss_kb "$(peak_rss_kb "$rss")" --argjson audit_ok "$audit" --argjson rc "$rc" --arg error "$error" \
+    --argjson rss_kb "$(peak_rss_kb "$rss")" --argjson cpu_s "$(cpu_seconds "$rss")" --argjson delay_ms "$delay_ms" \
+    --argjson audit_ok "$audit" --argjson rc "$rc" --arg error "$error" \
     '{policy: $policy, accounts: $accounts, clients: $clients, program: $program, protocol: $protocol, rep: $rep,
       seconds: $seconds, tps: $tps, committed: $committed, retries: $retries, failures: $failures, rss_kb: $rss_kb,
+      cpu_s: $cpu_s, delay_ms: $delay_ms,
+      cpu_per_1000: (if $cpu_s == null or $tps == null or $tps == 0 then null else $cpu_s * 1000 / ($tps * $seconds) end),
       audit_ok: $audit_ok, exit: $rc, error: (if $error == "" then null else $error end)}'
 }
 
@@ -266,30 +299,67 @@ if [[ " ${programs[*]} " == *" pgbench "* ]] && [[ " ${cells[*]} " != *" pgbench
   cells+=("pgbench/tutorial") # pgbench runs the tutorial's transaction even when that protocol is not selected
 fi
 ncells=${#cells[@]}
-ngroups=0
-for _ in $BENCH_POLICIES; do for _ in $BENCH_ACCOUNTS; do for _ in $BENCH_CLIENTS; do ngroups=$((ngroups + 1)); done; done; done
-total=$((ngroups * BENCH_REPS * ncells))
+# The row groups: "policy accounts clients delay-ms". The base grid, then the scale cells (pgbench's
+# policy, 1000 accounts, many clients) and the latency-bound cell (through the delay proxy).
+groups=()
+for policy in $BENCH_POLICIES; do for accounts in $BENCH_ACCOUNTS; do for clients in $BENCH_CLIENTS; do
+  groups+=("$policy $accounts $clients 0")
+done; done; done
+for clients in $BENCH_SCALE_CLIENTS; do
+  [[ " ${groups[*]/%/,} " == *" pgbench 1000 $clients 0, "* ]] || groups+=("pgbench 1000 $clients 0")
+done
+[ "$BENCH_DELAY_MS" = 0 ] || groups+=("pgbench 1000 $BENCH_DELAY_CLIENTS $BENCH_DELAY_MS")
+# The latency-bound cell also runs roachrun's pipeline with 8 transfers in flight per connection.
+delay_cells=("${cells[@]}")
+[[ " ${cells[*]} " != *" roachrun/pipeline "* ]] || delay_cells+=("roachrun/pipeline8")
+total=$(((${#groups[@]} - (BENCH_DELAY_MS == 0 ? 0 : 1)) * BENCH_REPS * ncells))
+[ "$BENCH_DELAY_MS" = 0 ] || total=$((total + BENCH_REPS * ${#delay_cells[@]}))
 say "measuring ${cells[*]}: $total runs of ${BENCH_SECONDS} s (about $(((total * (BENCH_SECONDS + 1) + 59) / 60)) min)"
 
+# The delay proxy of the latency cell: one thread, epoll, each chunk held for the delay each way.
+# It prints its port once it listens; given 5 s to do so.
+start_delay_proxy() {
+  "$delay_proxy" --upstream "127.0.0.1:$port" --delay-ms "$BENCH_DELAY_MS" >"$tmp/proxy.port" 2>"$tmp/proxy.err" &
+  proxy_pid=$!
+  for _ in $(seq 1 100); do
+    [ -s "$tmp/proxy.port" ] && break
+    kill -0 "$proxy_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  proxy_port=$(head -n 1 "$tmp/proxy.port" 2>/dev/null || true)
+  [[ $proxy_port =~ ^[0-9]+$ ]] || fail "the delay proxy did not start: $(head -c 300 "$tmp/proxy.err")"
+  say "delay proxy on 127.0.0.1:$proxy_port: $BENCH_DELAY_MS ms each way to the server"
+}
+
 n=0
-for policy in $BENCH_POLICIES; do
-  for accounts in $BENCH_ACCOUNTS; do
-    for clients in $BENCH_CLIENTS; do
-      for rep in $(seq 1 "$BENCH_REPS"); do
-        for i in $(seq 0 $((ncells - 1))); do
-          cell=${cells[$(((i + rep - 1) % ncells))]}
-          n=$((n + 1))
-          line=$(run_one "$policy" "$accounts" "$clients" "${cell%/*}" "${cell#*/}" "$rep" "$BENCH_SECONDS")
-          echo "$line" >>"$results"
-          say "[$n/$total] $(jq -r '"policy \(.policy), \(.accounts) accounts, \(.clients) clients, \(.program)/\(.protocol): " +
-            (if .tps == null then "NO RESULT" else "\(.tps * 10 | round / 10) transfers/s, \(.retries) retries, \(.failures) failures" end) +
-            (if .audit_ok == false then ", AUDIT FAILED" else "" end) +
-            (if .error != null then " -- \(.error)" else "" end)' <<<"$line")"
-        done
-      done
+for group in "${groups[@]}"; do
+  read -r policy accounts clients delay <<<"$group"
+  group_cells=("${cells[@]}")
+  if [ "$delay" != 0 ]; then
+    [ -n "$proxy_pid" ] || start_delay_proxy
+    via_port=$proxy_port
+    group_cells=("${delay_cells[@]}")
+  else
+    via_port=$port
+  fi
+  delay_ms=$delay
+  for rep in $(seq 1 "$BENCH_REPS"); do
+    for i in $(seq 0 $((${#group_cells[@]} - 1))); do
+      cell=${group_cells[$(((i + rep - 1) % ${#group_cells[@]}))]}
+      n=$((n + 1))
+      line=$(run_one "$policy" "$accounts" "$clients" "${cell%/*}" "${cell#*/}" "$rep" "$BENCH_SECONDS")
+      echo "$line" >>"$results"
+      say "[$n/$total] $(jq -r '"policy \(.policy), \(.accounts) accounts, \(.clients) clients" +
+        (if .delay_ms > 0 then ", \(.delay_ms) ms delay each way" else "" end) + ", \(.program)/\(.protocol): " +
+        (if .tps == null then "NO RESULT" else "\(.tps * 10 | round / 10) transfers/s, \(.retries) retries, \(.failures) failures" end) +
+        (if .cpu_per_1000 != null then ", client CPU \(.cpu_per_1000 * 1000 | round / 1000) s per 1000" else "" end) +
+        (if .audit_ok == false then ", AUDIT FAILED" else "" end) +
+        (if .error != null then " -- \(.error)" else "" end)' <<<"$line")"
     done
   done
 done
+via_port=$port
+delay_ms=0
 
 # ---- start-up ------------------------------------------------------------------------------------
 # With a plugin cache of its own (XDG_CACHE_HOME, set above): warm, as every run but the first
@@ -362,6 +432,7 @@ cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 jq -rs --arg policies "$BENCH_POLICIES" --argjson startup "$startup_ms" --argjson startup_cold "$startup_cold_ms" \
   --arg startup_how "$startup_how" \
   --argjson growth "$growth" --argjson have_workload "$have_workload" \
+  --arg scale_clients "$BENCH_SCALE_CLIENTS" --argjson delay "$BENCH_DELAY_MS" --argjson delay_clients "$BENCH_DELAY_CLIENTS" \
   --arg header "roachrun bank-workload benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit
 machine: $ncores cores ($cpu), $(uname -sr)
 server: PostgreSQL $pg_version, TCP loopback 127.0.0.1, $settings (deadlock_timeout lowered from 1s)
@@ -374,30 +445,37 @@ def num($d): if . == null then "-" else (. * pow(10; $d) | round | tostring) as 
   | if $d == 0 then $s else ([range(0; $d + 1 - ($s | length))] | map("0") | add // "") + $s
     | .[0:length - $d] + "." + .[length - $d:] end end;
 def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "bare/pipeline": 3,
-  "roachrun/pipeline": 4, "bare/single": 5, "roachrun/single": 6}[.] // 9;
+  "roachrun/pipeline": 4, "roachrun/pipeline8": 5, "bare/single": 6, "roachrun/single": 7}[.] // 9;
 ($policies | split(" ") | map(select(. != ""))) as $porder
-| group_by([.policy, .accounts, .clients, .program, .protocol])
-| map({policy: .[0].policy, accounts: .[0].accounts, clients: .[0].clients, program: .[0].program,
-       protocol: .[0].protocol, runs: length, tps: (map(.tps) | median),
-       by_rep: (map({key: (.rep | tostring), value: .tps}) | from_entries), retries: (map(.retries) | median),
+| group_by([.policy, .accounts, .clients, .delay_ms, .program, .protocol])
+| map({policy: .[0].policy, accounts: .[0].accounts, clients: .[0].clients, delay_ms: .[0].delay_ms, program: .[0].program,
+       protocol: .[0].protocol, runs: length, tps: (map(.tps) | median), cpu: (map(.cpu_per_1000) | median),
+       by_rep: (map({key: (.rep | tostring), value: .tps}) | from_entries),
+       cpu_by_rep: (map({key: (.rep | tostring), value: .cpu_per_1000}) | from_entries), retries: (map(.retries) | median),
        failures: (map(.failures) | median), rss_kb: (map(.rss_kb) | map(select(. != null)) | max),
        audit_failed: (map(select(.audit_ok == false)) | length), errors: (map(.error | select(. != null)) | unique)})
 | . as $rows
-| def find($p; $a; $c; $prog; $proto): first($rows[] | select(.policy == $p and .accounts == $a and .clients == $c
-    and .program == $prog and .protocol == $proto)) // null;
+| def find($p; $a; $c; $d; $prog; $proto): first($rows[] | select(.policy == $p and .accounts == $a and .clients == $c
+    and .delay_ms == $d and .program == $prog and .protocol == $proto)) // null;
   # Paired: within each repetition the two ran minutes apart at most, so the machine drifts less
   # between them than across the run; the ratio is the median of the per-repetition ratios.
-  def ratio($x; $y): if $x == null or $y == null then null
-    else [$x.by_rep | keys[] as $k | select($x.by_rep[$k] != null and ($y.by_rep[$k] // 0) > 0)
-          | $x.by_rep[$k] / $y.by_rep[$k]] | median end;
+  def paired($x; $y; $field): if $x == null or $y == null then null
+    else [$x[$field] | keys[] as $k | select($x[$field][$k] != null and ($y[$field][$k] // 0) > 0)
+          | $x[$field][$k] / $y[$field][$k]] | median end;
+  def ratio($x; $y): paired($x; $y; "by_rep");
   map(. as $r | . + {vs_bare: (if $r.program == "bare" then null
-                              else ratio($r; find($r.policy; $r.accounts; $r.clients; "bare"; $r.protocol)) end),
+                              else ratio($r; find($r.policy; $r.accounts; $r.clients; $r.delay_ms; "bare"; $r.protocol)) end),
                      vs_pgbench: (if $r.program == "pgbench" then null
-                              else ratio($r; find($r.policy; $r.accounts; $r.clients; "pgbench"; "tutorial")) end)})
-| sort_by(. as $r | [($porder | index($r.policy)), $r.accounts, $r.clients, ("\($r.program)/\($r.protocol)" | order)])
+                              else ratio($r; find($r.policy; $r.accounts; $r.clients; $r.delay_ms; "pgbench"; "tutorial")) end)})
+| sort_by(. as $r | [$r.delay_ms, ($porder + ["pgbench"] | index($r.policy)), $r.accounts, $r.clients, ("\($r.program)/\($r.protocol)" | order)])
 | . as $rows
-| def row($p; $a; $c; $prog; $proto): first($rows[] | select(.policy == $p and .accounts == $a and .clients == $c
-    and .program == $prog and .protocol == $proto)) // null;
+| def row($p; $a; $c; $d; $prog; $proto): first($rows[] | select(.policy == $p and .accounts == $a and .clients == $c
+    and .delay_ms == $d and .program == $prog and .protocol == $proto)) // null;
+  def row($p; $a; $c; $prog; $proto): row($p; $a; $c; 0; $prog; $proto);
+  # The round trips of one transfer in each protocol (pgbench: BEGIN, SELECT, UPDATE, UPDATE, END).
+  def round_trips: {"tutorial": 5, "pipeline": 2, "single": 1, "pipeline8": 0.125}[.];
+  # What N connections can do at most when every round trip costs 2 x the delay.
+  def bound($r): $r.clients / (($r.protocol | round_trips) * 2 * $r.delay_ms / 1000);
   def check($name; $value; $ok; $detail):
     (if $value == null then "n/a " elif $ok then "PASS" else "FAIL" end) + "  " + $name + "  " + $detail;
   def vs($x; $y; $min; $name):
@@ -409,11 +487,11 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
   $header, "",
   ([("policy" | rpad(9)), ("accounts" | lpad(8)), ("clients" | lpad(7)), ("  " + ("program/protocol" | rpad(18))),
     ("transfers/s" | lpad(11)), ("vs bare" | lpad(8)), ("vs pgbench" | lpad(10)), ("retries" | lpad(8)),
-    ("failures" | lpad(8)), ("peak RSS MB" | lpad(11))] | join(" ")),
-  ($rows[] | . as $r | ([(.policy | rpad(9)), (.accounts | lpad(8)), (.clients | lpad(7)),
+    ("failures" | lpad(8)), ("CPU s/1k" | lpad(8)), ("peak RSS MB" | lpad(11))] | join(" ")),
+  ($rows[] | select(.delay_ms == 0) | . as $r | ([(.policy | rpad(9)), (.accounts | lpad(8)), (.clients | lpad(7)),
     "  " + ("\(.program)/\(.protocol)" | rpad(18)), (.tps | num(1) | lpad(11)), (.vs_bare | num(2) | lpad(8)),
     (.vs_pgbench | num(2) | lpad(10)), (.retries | num(0) | lpad(8)), (.failures | num(0) | lpad(8)),
-    ((if .rss_kb == null then null else .rss_kb / 1024 end) | num(1) | lpad(11))] | join(" "))
+    (.cpu | num(3) | lpad(8)), ((if .rss_kb == null then null else .rss_kb / 1024 end) | num(1) | lpad(11))] | join(" "))
     + (if $r.audit_failed > 0 then "  AUDIT FAILED in \($r.audit_failed) run(s)" else "" end)
     + (if ($r.errors | length) > 0 then "  errors: " + ($r.errors | join("; ")) else "" end)),
   "",
@@ -422,6 +500,8 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
   "  vs bare: against the bare libpq loop of the same protocol (pgbench: the bare tutorial loop); vs pgbench: against",
   "  pgbench in the same row group; both the median of the ratios of the runs of one repetition (paired runs, made",
   "  back to back). retries and failures: medians over the repetitions; peak RSS: the largest.",
+  "  CPU s/1k: user + system CPU seconds of the client process alone (/usr/bin/time, start-up included) per 1000",
+  "  transfers, counted as transfers/s x run time; the median over the repetitions. Not the CPU of the server.",
   "  tutorial policy: max_retries 3, backoff 100 ms x 2^n x U[0.5,1.5) -- pgbench runs with --max-tries=4 and cannot",
   "  back off (it retries at once), so its tutorial-policy rows are not quite the same policy as the others.",
   "  pgbench policy: max_retries 9 (10 tries), no backoff, 40001 and 40P01 retried -- pgbench --max-tries=10.",
@@ -434,6 +514,20 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
     (if $growth == null then "not measured" + (if $have_workload == 0 then " (roachrun has no bank.workload step)" else "" end)
      else "\($growth.protocol): \($growth.short.seconds) s run: \($growth.short.committed) transfers, peak RSS \(($growth.short.rss_kb // 0) / 1024 | num(1)) MB;" +
        " \($growth.long.seconds) s run: \($growth.long.committed) transfers, peak RSS \(($growth.long.rss_kb // 0) / 1024 | num(1)) MB" end)),
+  "",
+  ([$rows[] | select(.delay_ms > 0)] | if length == 0 then "latency-bound cell: not measured" else
+    "latency-bound cell: \(.[0].clients) connections through bench/delay_proxy.c, \(.[0].delay_ms) ms each way (a round trip costs \(.[0].delay_ms * 2) ms), pgbench policy, 1000 accounts",
+    ([("  program/protocol" | rpad(20)), ("transfers/s" | lpad(11)), ("round trips" | lpad(11)), ("bound/s" | lpad(8)),
+      ("vs bound" | lpad(8)), ("vs pgbench" | lpad(10)), ("CPU s/1k" | lpad(8)), ("peak RSS MB" | lpad(11))] | join(" ")),
+    (.[] | . as $r | ([("  \(.program)/\(.protocol)" | rpad(20)), (.tps | num(1) | lpad(11)),
+      (.protocol | round_trips | tostring | lpad(11)), (bound($r) | num(0) | lpad(8)),
+      ((if .tps == null then null else .tps / bound($r) end) | num(2) | lpad(8)), (.vs_pgbench | num(2) | lpad(10)),
+      (.cpu | num(3) | lpad(8)), ((if .rss_kb == null then null else .rss_kb / 1024 end) | num(1) | lpad(11))] | join(" "))
+      + (if $r.audit_failed > 0 then "  AUDIT FAILED in \($r.audit_failed) run(s)" else "" end)
+      + (if ($r.errors | length) > 0 then "  errors: " + ($r.errors | join("; ")) else "" end)),
+    "  bound/s: connections / (round trips per transfer x round-trip time), what the protocol could do if the",
+    "  server took no time; vs bound: transfers/s over it."
+  end),
   "",
   "targets (issue 6):",
   ( $porder[] as $p | (1, 8) as $c | ("tutorial", "pipeline", "single") as $proto
@@ -455,6 +549,32 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
   | check("2 accounts, 8 clients: roachrun audit held, failures reported"; (if ($hot | length) == 0 then null else 1 end);
       ($hot | map(.audit_failed) | add // 0) == 0 and ($hot | all(.tps != null));
       if ($hot | length) == 0 then "(not measured)" else "(" + ($hot | map("\(.policy)/\(.protocol): \(.failures | num(0)) failures") | join(", ")) + ")" end),
+  "",
+  "targets (issue 17):",
+  ( $scale_clients | split(" ") | map(select(. != "") | tonumber)[] as $c
+    | row("pgbench"; 1000; $c; "roachrun"; "tutorial") as $x | row("pgbench"; 1000; $c; "pgbench"; "tutorial") as $y
+    | vs($x; $y; 1.0; "tutorial vs pgbench, pgbench policy, \($c) clients, 1000 accounts"),
+      (paired($x; $y; "cpu_by_rep") as $q
+       | check("tutorial client CPU per transfer vs pgbench, \($c) clients, <= 0.8x"; $q; ($q // 9) <= 0.8;
+           if $q == null then "(not measured)"
+           else "(\($q | num(2))x, median of paired runs; medians \($x.cpu | num(3)) vs \($y.cpu | num(3)) CPU s per 1000 transfers)" end))),
+  ($scale_clients | split(" ") | map(select(. != "") | tonumber)) as $sc
+  | ([$rows[] | select(.program == "roachrun" and .delay_ms == 0 and .policy == "pgbench" and .accounts == 1000 and .clients == 256) | .rss_kb] | max) as $big
+  | ([$rows[] | select(.program == "roachrun" and .delay_ms == 0 and .policy == "pgbench" and .accounts == 1000 and .clients == 8) | .rss_kb] | max) as $small
+  | check("roachrun peak RSS at 256 clients <= 16 MiB"; $big; ($big // 1e9) <= 16 * 1024;
+      if $big == null then "(not measured)" else "(\($big / 1024 | num(1)) MiB)" end),
+    check("roachrun peak RSS at 256 clients within 2 MiB of 8 clients"; (if $big == null or $small == null then null else 1 end);
+      ($big // 1e9) - ($small // 0) <= 2 * 1024;
+      if $big == null or $small == null then "(not measured)" else "(\($big / 1024 | num(1)) vs \($small / 1024 | num(1)) MiB)" end),
+  ( ("tutorial", "pipeline", "single") as $proto
+    | row("pgbench"; 1000; $delay_clients; $delay; "roachrun"; $proto) as $x
+    | (if $x == null or $x.tps == null then null else $x.tps / bound($x) end) as $q
+    | check("\($proto) through the delay proxy >= 0.9x its round-trip bound"; $q; ($q // 0) >= 0.9;
+        if $q == null then "(not measured)" else "(\($q | num(2))x: \($x.tps | num(0)) of \(bound($x) | num(0)) transfers/s)" end)),
+  (row("pgbench"; 1000; $delay_clients; $delay; "roachrun"; "pipeline8") as $x
+   | row("pgbench"; 1000; $delay_clients; $delay; "pgbench"; "tutorial") as $y
+   | vs($x; $y; 4; "pipeline with 8 transfers in flight per connection, through the delay proxy, vs pgbench")),
+  "",
   ([$rows[] | select(.program != "roachrun") | .audit_failed] | add // 0) as $other
   | "info  audits of the bare loop and pgbench runs (total conserved, none negative): " +
       (if $other == 0 then "all held" else "\($other) FAILED" end)
