@@ -471,16 +471,8 @@ void WorkloadClient::run_batches() {
   try {
     next_start_ = clock::now() + interval_ * index_ / std::max(1, config_.clients);
     while (claim_batch() > 0) {
-      struct Count {  // as in transfer(): the engine fills txn_stats_ even when it throws
-        WorkloadClient& c;
-        ~Count() {
-          c.stats_.retries.add(static_cast<std::uint64_t>(c.txn_stats_.retries));
-          c.stats_.backoff_us.add(static_cast<std::uint64_t>(c.txn_stats_.backoff.count()) * 1000);
-          c.stats_.reconnects.add(static_cast<std::uint64_t>(c.txn_stats_.reconnects));
-        }
-      };
       try {
-        Count count{*this};
+        const EngineCounts count{*this};
         attempt_starts();
         roachrun::run_attempts(*conn_, *attempts_, config_.retry, hooks_);
         count_batch(nullptr);
@@ -548,16 +540,14 @@ void WorkloadClient::count_batch(Counter* unresolved, const std::string& sqlstat
   batch_size_ = 0;
 }
 
+WorkloadClient::EngineCounts::~EngineCounts() {
+  c.stats_.retries.add(static_cast<std::uint64_t>(c.txn_stats_.retries));
+  c.stats_.backoff_us.add(static_cast<std::uint64_t>(c.txn_stats_.backoff.count()) * 1000);
+  c.stats_.reconnects.add(static_cast<std::uint64_t>(c.txn_stats_.reconnects));
+}
+
 bool WorkloadClient::transfer() {
-  // Counted whether the transfer committed or not: the engine fills txn_stats_ either way.
-  struct Count {
-    WorkloadClient& c;
-    ~Count() {
-      c.stats_.retries.add(static_cast<std::uint64_t>(c.txn_stats_.retries));
-      c.stats_.backoff_us.add(static_cast<std::uint64_t>(c.txn_stats_.backoff.count()) * 1000);
-      c.stats_.reconnects.add(static_cast<std::uint64_t>(c.txn_stats_.reconnects));
-    }
-  } count{*this};
+  const EngineCounts count{*this};
   attempt_starts();  // where it is counted if it fails before an attempt gets that far
   roachrun::run_attempts(*conn_, *attempts_, config_.retry, hooks_);
   if (outcome_ != TransferOutcome::applied) return false;

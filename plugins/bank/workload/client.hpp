@@ -105,6 +105,13 @@ class WorkloadClient {
   void wait_for_rate();
   // One transfer through the engine; true if it moved the money, false if declined.
   bool transfer();
+  // Adds what the engine counted for one run_attempts (retries, backoff, reconnects) to stats_
+  // as it goes out of scope: counted whether the transfer committed or not, as the engine fills
+  // txn_stats_ even when it throws.
+  struct EngineCounts {
+    WorkloadClient& c;
+    ~EngineCounts();
+  };
   bool ledger_has_transfer(roachrun::Connection& conn);
   bool ledger_has(roachrun::Connection& conn, const char* id);
   // The index in hosts_ of a session's endpoint (the client's own host if it is none of them).
