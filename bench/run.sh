@@ -61,6 +61,7 @@ for c in $BENCH_CLIENTS $BENCH_SCALE_CLIENTS $BENCH_DELAY_CLIENTS; do
   [[ $c =~ ^[1-9][0-9]*$ ]] || fail "BENCH_CLIENTS, BENCH_SCALE_CLIENTS, BENCH_DELAY_CLIENTS: '$c' is not a client count"
 done
 [[ $BENCH_DELAY_MS =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "BENCH_DELAY_MS must be a number of milliseconds, got '$BENCH_DELAY_MS'"
+[[ $BENCH_DELAY_MS =~ [1-9] ]] || BENCH_DELAY_MS=0  # 0.0 is 0: no latency cell
 for a in $BENCH_ACCOUNTS; do [[ $a =~ ^[0-9]+$ ]] && [ "$a" -ge 2 ] || fail "BENCH_ACCOUNTS: '$a' is not a count >= 2"; done
 for p in $BENCH_POLICIES; do [[ $p == tutorial || $p == pgbench ]] || fail "BENCH_POLICIES: '$p' (tutorial or pgbench)"; done
 for p in $BENCH_PROGRAMS; do [[ $p =~ ^(roachrun|pgbench|bare)$ ]] || fail "BENCH_PROGRAMS: '$p' (roachrun, pgbench, bare)"; done
@@ -312,8 +313,12 @@ done
 # The latency-bound cell also runs roachrun's pipeline with 8 transfers in flight per connection.
 delay_cells=("${cells[@]}")
 [[ " ${cells[*]} " != *" roachrun/pipeline "* ]] || delay_cells+=("roachrun/pipeline8")
-total=$(((${#groups[@]} - (BENCH_DELAY_MS == 0 ? 0 : 1)) * BENCH_REPS * ncells))
-[ "$BENCH_DELAY_MS" = 0 ] || total=$((total + BENCH_REPS * ${#delay_cells[@]}))
+# (The delay may be fractional, 0.5: compared as text, never in bash's integer arithmetic.)
+if [ "$BENCH_DELAY_MS" = 0 ]; then
+  total=$((${#groups[@]} * BENCH_REPS * ncells))
+else
+  total=$(((${#groups[@]} - 1) * BENCH_REPS * ncells + BENCH_REPS * ${#delay_cells[@]}))
+fi
 say "measuring ${cells[*]}: $total runs of ${BENCH_SECONDS} s (about $(((total * (BENCH_SECONDS + 1) + 59) / 60)) min)"
 
 # The delay proxy of the latency cell: one thread, epoll, each chunk held for the delay each way.
