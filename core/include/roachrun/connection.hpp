@@ -16,6 +16,10 @@
 // CockroachDB before v22.1 ignores cancel requests: a session whose dialect() found such a
 // server is closed instead (its statement fails with DbError 08006 at once, but may go on
 // running on the server, and roachrun says so on stderr).
+//
+// A Connection opened on a thread with an IoWaiter installed (io_wait.hpp) is non-blocking: its
+// connect and every wait for the server go through the waiter, so an event loop can run many
+// sessions on one thread with this same API. (SDK 3.5.)
 #pragma once
 
 #include <cstdint>
@@ -206,6 +210,12 @@ class ROACHRUN_API Connection {
   [[noreturn]] void throw_error(const PGresult* res, std::string_view sql) const;
   [[noreturn]] void throw_lost_in_flight(const Result& first_error) const;
   void check(const Result& res) const;  // throws DbError unless res is a success
+  // Sends what libpq has queued (waiting through the thread's IoWaiter on a non-blocking session).
+  void flush();
+  // PQgetResult that never blocks the thread of a non-blocking session: waits through the waiter.
+  PGresult* next_result();
+  // Flushes, then reads a sent command's results as PQexec would (first error, else last result).
+  Result finish_command();
 
   std::unique_ptr<PGconn, Finish> conn_;
   // Registered as long as conn_ is open; a cancel request that races with closing is harmless

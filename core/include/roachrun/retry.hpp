@@ -234,7 +234,8 @@ ROACHRUN_API TransactionStats run_attempts(Connection& conn, AttemptStrategy& st
 ROACHRUN_API TransactionStats run_transaction(Connection& conn, const std::function<void(Connection&)>& op,
                                               const RetryPolicy& policy = {}, const RetryHooks& hooks = {});
 
-// Sleeps `duration`, in short slices so that `stop` (when given) ends it within about 20 ms.
+// Sleeps `duration`, in short slices so that `stop` (when given) ends it within about 20 ms;
+// through the thread's IoWaiter when one is installed (io_wait.hpp, SDK 3.5).
 // Returns false if it was ended by `stop`, true if the whole duration passed.
 ROACHRUN_API bool sleep_unless(std::chrono::nanoseconds duration, const std::atomic<bool>* stop) noexcept;
 

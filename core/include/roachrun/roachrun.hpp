@@ -4,6 +4,7 @@
 #include "roachrun/connection.hpp"
 #include "roachrun/error.hpp"
 #include "roachrun/faults.hpp"
+#include "roachrun/io_wait.hpp"
 #include "roachrun/local_nodes.hpp"
 #include "roachrun/params.hpp"
 #include "roachrun/plugin.hpp"

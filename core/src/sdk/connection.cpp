@@ -1,12 +1,19 @@
 #include "roachrun/connection.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+
 #include <charconv>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
 #include "cancel_registry.hpp"
 #include "connect_advice.hpp"
 #include "roachrun/error.hpp"
+#include "roachrun/io_wait.hpp"
 
 namespace roachrun {
 
@@ -62,6 +69,118 @@ bool looks_lost(const std::string& message) {
 void log_notice(void*, const PGresult* res) {
   const char* text = PQresultErrorMessage(res);
   if (auto* log = spdlog::default_logger_raw(); log && text) log->debug("server: {}", trim(text));
+}
+
+
+using Clock = std::chrono::steady_clock;
+
+// Waits for the socket: through the thread's waiter when one is installed, else in poll(2).
+// False at the deadline.
+bool wait_socket(int fd, bool read, bool write, Clock::time_point deadline) {
+  if (IoWaiter* waiter = current_io_waiter()) return waiter->wait(fd, read, write, deadline);
+  pollfd p{fd, static_cast<short>((read ? POLLIN : 0) | (write ? POLLOUT : 0)), 0};
+  for (;;) {
+    int ms = -1;
+    if (deadline != Clock::time_point::max())
+      ms = static_cast<int>(std::max<std::int64_t>(
+          0, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+    const int n = ::poll(&p, 1, ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return true;  // the next libpq call reports what is wrong with the socket
+  }
+}
+
+// libpq's connect_timeout, in its own terms: seconds, none when empty or not positive, at least 2.
+Clock::duration connect_timeout(const std::vector<std::pair<std::string, std::string>>& options) {
+  const std::string text = option_value(options, "connect_timeout");
+  int seconds = 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), seconds).ec != std::errc() || seconds <= 0)
+    return Clock::duration::max();
+  return std::chrono::seconds(std::max(seconds, 2));
+}
+
+// The options with a multi-host target's host list (host, hostaddr, port) cut to the hosts after
+// `host_index`; nullopt if there are none.
+std::optional<std::vector<std::pair<std::string, std::string>>> hosts_after(
+    std::vector<std::pair<std::string, std::string>> options, std::size_t host_index) {
+  std::size_t hosts = 0;
+  for (const char* key : {"host", "hostaddr"})
+    hosts = std::max(hosts, split_commas(option_value(options, key)).size());
+  if (host_index + 1 >= hosts) return std::nullopt;
+  for (auto& [k, v] : options) {
+    if (k != "host" && k != "hostaddr" && k != "port") continue;
+    const std::vector<std::string> items = split_commas(v);
+    if (items.size() != hosts) continue;  // one port for every host stays as it is
+    std::string tail;
+    for (std::size_t i = host_index + 1; i < items.size(); ++i) tail += (tail.empty() ? "" : ",") + items[i];
+    v = tail;
+  }
+  return options;
+}
+
+// Which of the options' hosts a connection in progress is trying (libpq does not say by index).
+std::size_t host_index_of(PGconn* conn, const std::vector<std::pair<std::string, std::string>>& options) {
+  const char* host = PQhost(conn);
+  const char* port = PQport(conn);
+  const std::vector<std::string> hosts = split_commas(option_value(options, "host")),
+                                 addrs = split_commas(option_value(options, "hostaddr")),
+                                 ports = split_commas(option_value(options, "port"));
+  for (std::size_t i = 0; i < std::max(hosts.size(), addrs.size()); ++i) {
+    const bool host_matches = (i < hosts.size() && host && hosts[i] == host) || (i < addrs.size() && host && addrs[i] == host);
+    const bool port_matches = ports.size() != std::max(hosts.size(), addrs.size()) || (port && ports[i] == port);
+    if (host_matches && port_matches) return i;
+  }
+  return 0;
+}
+
+struct FinishConn {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+using OwnedConn = std::unique_ptr<PGconn, FinishConn>;
+
+OwnedConn start_connect(const std::vector<std::pair<std::string, std::string>>& options, bool poll) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : options) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return OwnedConn(poll ? PQconnectStartParams(keys.data(), values.data(), 0)
+                        : PQconnectdbParams(keys.data(), values.data(), 0));
+}
+
+// Connects through the thread's waiter with PQconnectPoll, so the thread's other clients run
+// meanwhile. libpq enforces connect_timeout only in its blocking connect, so it is kept here, the
+// way libpq keeps it: per address tried, and on a multi-host target a host that times out gives
+// way to the next (`failed` collects what each host that timed out said).
+OwnedConn connect_polling(const std::vector<std::pair<std::string, std::string>>& options, std::string& failed) {
+  OwnedConn conn = start_connect(options, true);
+  if (!conn || PQstatus(conn.get()) == CONNECTION_BAD) return conn;
+  const Clock::duration timeout = connect_timeout(options);
+  PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+  int socket = -1;
+  Clock::time_point deadline{};
+  while (status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED) {
+    if (PQsocket(conn.get()) != socket) {  // a new address: its own timeout, as libpq gives it
+      socket = PQsocket(conn.get());
+      deadline = timeout == Clock::duration::max() ? Clock::time_point::max() : Clock::now() + timeout;
+    }
+    // In slices, so that Ctrl-C ends the wait (the session is not registered for cancel yet).
+    const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+    if (!wait_socket(socket, status == PGRES_POLLING_READING, status == PGRES_POLLING_WRITING, slice)) {
+      throw_if_cancelled();
+      if (Clock::now() < deadline) continue;
+      const char* host = PQhost(conn.get());
+      failed += std::string("connection to server at \"") + (host ? host : "") + "\", port " + PQport(conn.get()) +
+                " failed: timeout expired\n";
+      if (auto rest = hosts_after(options, host_index_of(conn.get(), options))) return connect_polling(*rest, failed);
+      return conn;  // CONNECTION_BAD is not set by a timeout: the caller sees status != OK
+    }
+    status = PQconnectPoll(conn.get());
+  }
+  return conn;
 }
 
 }  // namespace
@@ -143,18 +262,14 @@ Connection::~Connection() = default;
 
 Connection Connection::open(std::vector<std::pair<std::string, std::string>> options, std::string label) {
   throw_if_cancelled();  // before waiting on the network; the constructor checks again, atomically
-  std::vector<const char*> keys, values;
-  for (const auto& [k, v] : options) {
-    keys.push_back(k.c_str());
-    values.push_back(v.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  std::unique_ptr<PGconn, Finish> conn(PQconnectdbParams(keys.data(), values.data(), 0));
+  const bool polling = current_io_waiter() != nullptr;
+  std::string failed;  // what hosts that timed out said (polling only)
+  OwnedConn owned = polling ? connect_polling(options, failed) : start_connect(options, false);
+  std::unique_ptr<PGconn, Finish> conn(owned.release());
   if (!conn) throw ConnectError(endpoint_of(options), "out of memory opening connection '" + label + "'");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string endpoint = endpoint_of(options);
-    std::string message = trim(PQerrorMessage(conn.get()));
+    std::string message = trim(failed + (PQstatus(conn.get()) == CONNECTION_BAD ? PQerrorMessage(conn.get()) : ""));
     std::string user = option_value(options, "user");
     std::string text = "cannot connect to " + endpoint + " as user '" + user + "' (connection '" + label +
                        "', database '" + option_value(options, "dbname") + "'): " + message;
@@ -162,6 +277,10 @@ Connection Connection::open(std::vector<std::pair<std::string, std::string>> opt
     throw ConnectError(endpoint, text);
   }
   PQsetNoticeReceiver(conn.get(), log_notice, nullptr);
+  // Under a waiter every wait goes through it: libpq must never block the thread itself.
+  if (polling && PQsetnonblocking(conn.get(), 1) != 0)
+    throw ConnectError(endpoint_of(options), "cannot make connection '" + label + "' non-blocking: " +
+                                                 trim(PQerrorMessage(conn.get())));
   return Connection(std::move(conn), std::move(options), std::move(label));
 }
 
@@ -183,13 +302,60 @@ void Connection::throw_error(const PGresult* res, std::string_view sql) const {
   throw DbError(std::move(sqlstate), std::move(message), "");
 }
 
+// Every statement is sent with a PQsend* call and its results read with next_result(): on a
+// blocking connection that is what PQexec does inside, on a non-blocking one (under a waiter) the
+// waits go to the waiter.
+void Connection::flush() {
+  for (;;) {
+    const int pending = PQflush(conn_.get());
+    if (pending == 0) return;
+    if (pending < 0) throw_error(nullptr, {});
+    // Readable too: a server that cannot take more may be waiting for its replies to be read.
+    wait_socket(PQsocket(conn_.get()), true, true, Clock::time_point::max());
+    if (PQconsumeInput(conn_.get()) != 1) throw_error(nullptr, {});
+  }
+}
+
+PGresult* Connection::next_result() {
+  PGconn* c = conn_.get();
+  if (PQisnonblocking(c)) {
+    // PQgetResult would block in the kernel while libpq is busy: wait here until it is not (or
+    // the socket fails, which PQgetResult then reports).
+    while (PQisBusy(c)) {
+      wait_socket(PQsocket(c), true, false, Clock::time_point::max());
+      if (PQconsumeInput(c) != 1) break;
+    }
+  }
+  return PQgetResult(c);
+}
+
+Result Connection::finish_command() {
+  flush();
+  // As PQexec: the first error if any (the rest of a script is not run after it), else the last
+  // result; a COPY ends the command's results.
+  Result last, error;
+  while (PGresult* r = next_result()) {
+    Result res(r);
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_FATAL_ERROR) {
+      if (!error.native_handle()) error = std::move(res);
+      continue;
+    }
+    last = std::move(res);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) break;
+  }
+  return error.native_handle() ? std::move(error) : std::move(last);
+}
+
 Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params) {
   std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  Result res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                          nullptr, nullptr, 0));
+  if (PQsendQueryParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) != 1)
+    throw_error(nullptr, {});
+  Result res = finish_command();
   check(res);
   return res;
 }
@@ -197,7 +363,8 @@ Result Connection::exec_params(std::string_view sql, const std::vector<Param>& p
 Result Connection::exec_simple(const char* sql) {
   // The simple query protocol: one message instead of parse, bind, describe, execute and sync,
   // and no unnamed statement to plan -- what BEGIN and COMMIT on every transfer want.
-  Result res(PQexec(conn_.get(), sql));
+  if (PQsendQuery(conn_.get(), sql) != 1) throw_error(nullptr, {});
+  Result res = finish_command();
   check(res);
   return res;
 }
@@ -209,11 +376,13 @@ void Connection::check(const Result& res) const {
 
 void Connection::prepare(const char* name, std::string_view sql, int parameters) {
   std::string text(sql);
-  check(Result(PQprepare(conn_.get(), name, text.c_str(), parameters, nullptr)));
+  if (PQsendPrepare(conn_.get(), name, text.c_str(), parameters, nullptr) != 1) throw_error(nullptr, {});
+  check(finish_command());
 }
 
 Result Connection::exec_prepared(const char* name, int count, const char* const* values) {
-  Result res(PQexecPrepared(conn_.get(), name, count, values, nullptr, nullptr, 0));
+  if (PQsendQueryPrepared(conn_.get(), name, count, values, nullptr, nullptr, 0) != 1) throw_error(nullptr, {});
+  Result res = finish_command();
   check(res);
   return res;
 }
@@ -235,9 +404,10 @@ void Connection::queue_prepared(const char* name, int count, const char* const* 
 }
 
 void Connection::pipeline_sync() {
-  // PQpipelineSync flushes in blocking mode; the explicit flush keeps that true whatever the
-  // libpq version does.
-  if (PQpipelineSync(conn_.get()) != 1 || PQflush(conn_.get()) != 0) throw_error(nullptr, {});
+  // PQpipelineSync flushes in blocking mode; flush() keeps that true whatever the libpq version
+  // does, and waits through the waiter on a non-blocking connection.
+  if (PQpipelineSync(conn_.get()) != 1) throw_error(nullptr, {});
+  flush();
 }
 
 void Connection::read_flight(Result* results, int count) {
@@ -246,19 +416,19 @@ void Connection::read_flight(Result* results, int count) {
   // the connection is ready for the next flight either way.
   Result first_error;
   for (int i = 0; i < count; ++i) {
-    Result res(PQgetResult(conn_.get()));
+    Result res(next_result());
     if (!res.native_handle()) throw_lost_in_flight(first_error);
     const ExecStatusType status = PQresultStatus(res.native_handle());
     if (status == PGRES_FATAL_ERROR && !first_error.native_handle()) first_error = std::move(res);
     else if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) results[i] = std::move(res);
     // PGRES_PIPELINE_ABORTED: skipped because an earlier statement failed.
-    while (PGresult* end = PQgetResult(conn_.get())) PQclear(end);
+    while (PGresult* end = next_result()) PQclear(end);
   }
   // An error may also come at the Sync itself: it commits an implicit transaction, and a commit
   // can fail (40001 from SERIALIZABLE's checks at commit). libpq returns it as a result of its own
   // before PGRES_PIPELINE_SYNC, then a NULL that ends it (one NULL: a second is a lost connection).
   for (bool after_error = false;;) {
-    Result res(PQgetResult(conn_.get()));
+    Result res(next_result());
     if (!res.native_handle()) {
       if (!after_error) throw_lost_in_flight(first_error);
       after_error = false;
@@ -285,8 +455,9 @@ void Connection::throw_lost_in_flight(const Result& first_error) const {
 
 void Connection::exec_script(std::string_view sql) {
   std::string text(sql);
-  // PQexec returns only the last result; an error stops the script and is what comes back.
-  Result res(PQexec(conn_.get(), text.c_str()));
+  // As PQexec: an error stops the script and is what comes back, else the last result.
+  if (PQsendQuery(conn_.get(), text.c_str()) != 1) throw_error(nullptr, {});
+  Result res = finish_command();
   ExecStatusType status = res.native_handle() ? PQresultStatus(res.native_handle()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
     throw_error(res.native_handle(), sql);

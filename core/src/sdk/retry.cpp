@@ -12,6 +12,7 @@
 #include "roachrun/connection.hpp"
 #include "fault_registry.hpp"
 #include "roachrun/error.hpp"
+#include "roachrun/io_wait.hpp"
 #include "roachrun/step.hpp"
 
 namespace roachrun {
@@ -163,7 +164,10 @@ bool sleep_unless(std::chrono::nanoseconds duration, const std::atomic<bool>* st
     if (stop && stop->load(std::memory_order_relaxed)) return false;
     const auto now = clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<clock::duration>(until - now, std::chrono::milliseconds(20)));
+    const auto slice = std::min<clock::duration>(until - now, std::chrono::milliseconds(20));
+    // Under an event loop the thread runs other clients meanwhile.
+    if (IoWaiter* waiter = current_io_waiter()) waiter->sleep_until(now + slice);
+    else std::this_thread::sleep_for(slice);
   }
 }
 
