@@ -16,6 +16,7 @@ esac
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev file
   libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libboost-dev libcli11-dev nlohmann-json3-dev
+  libboost-context-dev  # bank.workload's event engine: fibers (boost::context::fiber) over epoll
   libssl-dev libgtest-dev libgmock-dev libxml2-dev
   postgresql-15 postgresql-client-15
   postgresql-15-auto-failover pg-auto-failover-cli  # the local target with several nodes (pg_auto_failover)

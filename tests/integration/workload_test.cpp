@@ -185,6 +185,7 @@ TEST_P(WorkloadProtocol, ConservesMoneyUnderContention) {
   const auto res = result();
   expect_consistent_result(res, r.out, 200);
   EXPECT_EQ(res["protocol"], protocol);
+  EXPECT_EQ(res["engine"], "events") << "the default engine";
   EXPECT_EQ(res["clients"], 8);
   EXPECT_EQ(res["accounts"], 2);
   EXPECT_EQ(res["isolation"], "serializable");
@@ -214,6 +215,23 @@ TEST_P(WorkloadProtocol, LedgerAccountsForEveryBalance) {
                    " + COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE to_id = a.id), 0)"
                    " - COALESCE((SELECT sum(amount) FROM accounts_ledger WHERE from_id = a.id), 0)"),
             0);
+}
+
+// The other engine, one thread per client, keeps the same money and ledger (issue 17).
+TEST_P(WorkloadProtocol, ThreadPerClientEngineKeepsTheMoneyAndTheLedger) {
+  const std::string protocol = GetParam();
+  ParamList params = contention(protocol, true);
+  params.emplace_back("engine", "threads");
+  auto r = run(scenario(step("bank.workload", params), kContentionRetry));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.out, summary_regex(protocol, 8, 2, 100, true))) << r.out;
+  const auto res = result();
+  expect_consistent_result(res, r.out, 200);
+  EXPECT_EQ(res["engine"], "threads");
+  EXPECT_EQ(res["threads"], 8);
+  EXPECT_TRUE(res["audit"]["ledger_mismatches"].empty()) << res.dump();
+  expect_money_conserved(2, 100);
+  EXPECT_EQ(scalar("SELECT count(*) FROM accounts_ledger"), res["committed"].get<std::int64_t>());
 }
 
 INSTANTIATE_TEST_SUITE_P(Workload, WorkloadProtocol, ::testing::Values("tutorial", "single", "pipeline"),
@@ -469,7 +487,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"in_flight", "8", {"above 1 needs protocol: pipeline", "got protocol: tutorial"}},
                       BadInput{"protocol", "smoke", {"smoke", "tutorial", "single", "pipeline"}},
                       BadInput{"distribution", "zipfian", {"zipfian", "uniform", "skewed"}},
-                      BadInput{"isolation", "snapshot", {"snapshot", "serializable", "read_committed"}}),
+                      BadInput{"isolation", "snapshot", {"snapshot", "serializable", "read_committed"}},
+                      BadInput{"engine", "fibers", {"fibers", "events", "threads"}}, BadInput{"threads", "0", {}}),
     [](const auto& test_info) {
       std::string name = std::string(test_info.param.key) + "_" + test_info.param.value;
       for (char& ch : name)
@@ -556,6 +575,46 @@ TEST_F(WorkloadTarget, DisappearsForGoodThenSaysItCouldNotAudit) {
 // More clients than the server admits (SQLSTATE 53300, max_connections 100 on the test server):
 // the step fails fast with exit 3, saying how many got in and that the limit is the cause, and
 // leaves no session behind and the table as it was.
+// The event engine multiplexes its clients: 64 clients on `threads: 2` run in a process of a
+// handful of threads (read from /proc while it runs), where the thread-per-client engine has one
+// per client -- and both keep every transfer and the ledger.
+int most_threads_while_running(RunningCommand& cmd) {
+  int most = 0;
+  const std::string status = "/proc/" + std::to_string(cmd.pid()) + "/status";
+  while (cmd.running()) {
+    std::ifstream in(status);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("Threads:", 0) == 0) most = std::max(most, std::stoi(line.substr(8)));
+    std::this_thread::sleep_for(20ms);
+  }
+  return most;
+}
+
+TEST_F(Workload, EventEngineRunsManyClientsOnAFewThreads) {
+  for (const char* engine : {"events", "threads"}) {
+    SCOPED_TRACE(engine);
+    ParamList params = {{"accounts", "100"}, {"clients", "64"}, {"duration", "2s"}, {"ledger", "true"},
+                        {"protocol", "tutorial"}, {"engine", engine}, {"table", std::string("t_") + engine}};
+    if (std::string(engine) == "events") params.emplace_back("threads", "2");
+    const std::string file = scenario(step("bank.workload", params), kContentionRetry);
+    RunningCommand cmd({"run", file, "--target", url(), "--report", "json=" + report_path().string()});
+    const int most = most_threads_while_running(cmd);
+    auto r = finish(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto res = result();
+    EXPECT_EQ(res["engine"], engine);
+    EXPECT_GT(res["committed"].get<std::int64_t>(), 0);
+    EXPECT_TRUE(res["audit"]["ledger_mismatches"].empty()) << res.dump();
+    expect_money_conserved(100, 1000, std::string("t_") + engine);
+    if (std::string(engine) == "events") {
+      EXPECT_EQ(res["threads"], 2);
+      EXPECT_LT(most, 16) << "64 clients on 2 event threads, yet the process had " << most << " threads";
+    } else {
+      EXPECT_GE(most, 64) << "one thread per client";
+    }
+  }
+}
+
 TEST_F(Workload, TooManyClientsFailsFastNamingTheServersLimit) {
   auto file = scenario(step("bank.workload", {{"accounts", "100"}, {"clients", "150"}, {"duration", "3s"},
                                               {"ledger", "true"}}));

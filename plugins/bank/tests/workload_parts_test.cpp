@@ -2,6 +2,7 @@
 // over hosts, the per-host figures and the parameter checks. The workload itself is tested end
 // to end against a real PostgreSQL in tests/integration/workload_test.cpp.
 #include <algorithm>
+#include <thread>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -212,7 +213,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
 roachrun::Params params(roachrun::Value overrides) {
   roachrun::Value v = {{"accounts", 1000}, {"initial_balance", 1000}, {"amount", 10}, {"clients", 8},
                        {"protocol", "tutorial"}, {"distribution", "uniform"}, {"ledger", false},
-                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}};
+                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}, {"engine", "events"}};
   for (auto& [k, x] : overrides.items()) v[k] = x;
   return roachrun::Params(v);
 }
@@ -454,6 +455,23 @@ TEST(WorkloadConfig, IntervalDefaultsToASecondAndHasAFloor) {
   } catch (const roachrun::ParamError& e) {
     EXPECT_EQ(e.param(), "interval");
   }
+}
+
+TEST(WorkloadConfig, TheEventEngineIsTheDefaultWithAThreadPerCore) {
+  const WorkloadConfig c = workload_config(params({}), roachrun::RetryPolicy{});
+  EXPECT_EQ(c.engine, WorkloadEngine::events);
+  EXPECT_EQ(c.threads, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  const WorkloadConfig two = workload_config(params({{"threads", 2}}), roachrun::RetryPolicy{});
+  EXPECT_EQ(two.threads, 2);
+  EXPECT_EQ(workload_config(params({{"engine", "threads"}}), roachrun::RetryPolicy{}).engine, WorkloadEngine::threads);
+  try {
+    check_workload(params({{"engine", "threads"}, {"threads", 4}}));
+    FAIL() << "threads: 4 accepted with engine: threads";
+  } catch (const roachrun::ParamError& e) {
+    EXPECT_EQ(e.param(), "threads");
+    EXPECT_NE(std::string(e.what()).find("is for engine: events"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(check_workload(params({{"engine", "fibers"}})), roachrun::ParamError);
 }
 
 }  // namespace

@@ -1,15 +1,21 @@
-// The workload clients' threads: each connects, then all start transferring together once every
-// one is connected (so the clock, like pgbench's, leaves connection set-up out); stopped and
+// The workload clients' threads: each client connects, then all start transferring together once
+// every one is connected (so the clock, like pgbench's, leaves connection set-up out); stopped and
 // joined on every way out of the step.
+//
+// Two engines run the same WorkloadClient code: `threads`, one thread per client, blocking in
+// libpq; `events` (the default), a few threads (one per core unless told), each an EventLoop
+// running its share of the clients as fibers over non-blocking sessions and epoll.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "client.hpp"
+#include "config.hpp"
 #include "stats.hpp"
 
 namespace roachrun_bank {
@@ -18,29 +24,15 @@ class ClientThreads {
  public:
   using clock = std::chrono::steady_clock;
 
-  ClientThreads(RunControl& control, int clients) : control_(control), ready_(clients) {}
-  ~ClientThreads() {
-    go();
-    stop_and_join();
-  }
+  // `config.engine` and `config.threads` choose how the clients run.
+  ClientThreads(RunControl& control, const WorkloadConfig& config);
+  ~ClientThreads();
   ClientThreads(const ClientThreads&) = delete;
   ClientThreads& operator=(const ClientThreads&) = delete;
 
-  // REQUIRES: `client` outlives this object.
-  void start(WorkloadClient& client) {
-    running_.fetch_add(1);
-    threads_.emplace_back([this, &client] {
-      const bool connected = client.connect();
-      ready_.count_down();
-      go_.wait();
-      if (connected) client.run();
-      const auto end = clock::now().time_since_epoch().count();
-      auto last = last_end_.load();
-      while (end > last && !last_end_.compare_exchange_weak(last, end)) {
-      }
-      running_.fetch_sub(1);
-    });
-  }
+  // Starts every client: each connects at once. REQUIRES: the clients outlive this object, and
+  // there are as many as config.clients.
+  void start(const std::vector<std::unique_ptr<WorkloadClient>>& clients);
   // Waits until every client has connected (or failed to), then lets them all go.
   void wait_until_ready() { ready_.wait(); }
   void go() {
@@ -48,16 +40,21 @@ class ClientThreads {
     released_ = true;
   }
   bool running() const { return running_.load() > 0; }
-  void stop_and_join() {
-    control_.stop();
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
+  void stop_and_join();
   // When the last client finished its last transfer: the end of the measured run.
   clock::time_point last_end() const { return clock::time_point(clock::duration(last_end_.load())); }
+  // The threads the clients run on.
+  int thread_count() const noexcept { return static_cast<int>(threads_.size()); }
 
  private:
+  // What a client does on either engine once its run() returned (or it never ran).
+  void finished();
+  void run_thread_per_client(WorkloadClient& client);
+  void run_event_thread(std::vector<WorkloadClient*> clients);
+
   RunControl& control_;
+  WorkloadEngine engine_;
+  int threads_wanted_;
   std::vector<std::thread> threads_;
   std::atomic<int> running_{0};
   std::atomic<clock::rep> last_end_{0};

@@ -1,6 +1,8 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <random>
+#include <thread>
 #include <string_view>
 #include <utility>
 
@@ -28,6 +30,8 @@ Enum choice(const roachrun::Params& p, const char* name, const std::pair<const c
 
 constexpr std::pair<const char*, WorkloadProtocol> kProtocols[] = {
     {"tutorial", WorkloadProtocol::tutorial}, {"single", WorkloadProtocol::single}, {"pipeline", WorkloadProtocol::pipeline}};
+constexpr std::pair<const char*, WorkloadEngine> kEngines[] = {{"events", WorkloadEngine::events},
+                                                               {"threads", WorkloadEngine::threads}};
 constexpr std::pair<const char*, Distribution> kDistributions[] = {{"uniform", Distribution::uniform},
                                                                    {"skewed", Distribution::skewed}};
 constexpr std::pair<const char*, roachrun::Isolation> kIsolations[] = {
@@ -52,7 +56,8 @@ std::vector<std::string> names(const std::pair<const char*, Enum> (&choices)[N])
 }  // namespace
 
 std::vector<std::pair<std::string, std::vector<std::string>>> workload_choices() {
-  return {{"protocol", names(kProtocols)}, {"distribution", names(kDistributions)}, {"isolation", names(kIsolations)}};
+  return {{"protocol", names(kProtocols)}, {"distribution", names(kDistributions)}, {"isolation", names(kIsolations)},
+          {"engine", names(kEngines)}};
 }
 
 const char* to_string(WorkloadProtocol p) noexcept {
@@ -62,6 +67,8 @@ const char* to_string(WorkloadProtocol p) noexcept {
 }
 
 const char* to_string(Distribution d) noexcept { return d == Distribution::skewed ? "skewed" : "uniform"; }
+
+const char* to_string(WorkloadEngine e) noexcept { return e == WorkloadEngine::threads ? "threads" : "events"; }
 
 std::vector<ParamSpec> workload_params() {
   using roachrun::optional_param;
@@ -74,7 +81,12 @@ std::vector<ParamSpec> workload_params() {
               kMaxBalance),
       bounded(optional_param("amount", ParamType::integer, "each transfer moves a random amount from 1 to this", 10), 1,
               kMaxBalance),
-      bounded(optional_param("clients", ParamType::integer, "concurrent clients: one thread and one connection each", 8),
+      bounded(optional_param("clients", ParamType::integer, "concurrent clients, one connection each", 8), 1, 1024),
+      optional_param("engine", ParamType::string,
+                     "events (clients as fibers on a few threads, non-blocking libpq and epoll) or threads (one "
+                     "thread per client)",
+                     "events"),
+      bounded(optional_param("threads", ParamType::integer, "engine events: threads the clients share (default: one per core)"),
               1, 1024),
       optional_param("duration", ParamType::duration, "how long to run (default 10s when transfers is not given)"),
       bounded(optional_param("transfers", ParamType::integer, "stop after this many transfers (with duration: first wins)"),
@@ -108,6 +120,9 @@ void check_workload(const roachrun::Params& p) {
   check_table(p);
   (void)choice(p, "protocol", kProtocols);
   (void)choice(p, "distribution", kDistributions);
+  (void)choice(p, "engine", kEngines);
+  if (p.has("threads") && choice(p, "engine", kEngines) != WorkloadEngine::events)
+    throw roachrun::ParamError("threads", "'threads' is for engine: events (engine: threads runs one thread per client)");
   if (p.has("isolation")) (void)choice(p, "isolation", kIsolations);
   if (p.integer("in_flight") > 1 && choice(p, "protocol", kProtocols) != WorkloadProtocol::pipeline)
     throw roachrun::ParamError("in_flight", "'in_flight' above 1 needs protocol: pipeline (got protocol: " +
@@ -134,6 +149,9 @@ WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy 
   if (p.has("rate")) c.rate = p.integer("rate");
   c.in_flight = static_cast<int>(p.integer("in_flight"));
   c.ledger = p.boolean("ledger");
+  c.engine = choice(p, "engine", kEngines);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  c.threads = p.has("threads") ? static_cast<int>(p.integer("threads")) : std::max(1, cores);
   if (p.has("max_failures")) c.max_failures = p.integer("max_failures");
   c.table = p.string("table");
   c.interval = p.duration("interval");

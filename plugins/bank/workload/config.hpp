@@ -20,6 +20,12 @@ enum class WorkloadProtocol {
   pipeline,  // libpq pipeline mode: BEGIN..UPDATEs in one flight, then COMMIT/ROLLBACK -- two
 };
 
+// How the clients run; see client_threads.hpp.
+enum class WorkloadEngine {
+  events,   // a few threads (WorkloadConfig::threads), each running many clients as fibers over epoll
+  threads,  // one thread per client, blocking in libpq
+};
+
 enum class Distribution {
   uniform,  // every account equally likely
   skewed,   // 90% of transfers between the first max(2, accounts / 100) "hot" accounts
@@ -27,6 +33,7 @@ enum class Distribution {
 
 const char* to_string(WorkloadProtocol p) noexcept;
 const char* to_string(Distribution d) noexcept;
+const char* to_string(WorkloadEngine e) noexcept;
 
 struct WorkloadConfig {
   std::int64_t accounts = 1000;
@@ -43,6 +50,8 @@ struct WorkloadConfig {
   // Sync segment (1: the two-flight BEGIN..COMMIT transaction). See WorkloadClient::batched().
   int in_flight = 1;
   bool ledger = false;
+  WorkloadEngine engine = WorkloadEngine::events;
+  int threads = 1;  // events: the threads the clients share (default: one per core)
   std::optional<std::int64_t> max_failures;
   // The time series' interval (the JSON report's time_series, the HTML report's charts); the
   // progress line shows the last one.

@@ -1,5 +1,6 @@
 // bank.workload: many clients making the tutorial's transfers at once, as `cockroach workload
 // run bank` and pgbench do, with live progress, a summary, and an audit of the bank's invariants.
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -72,8 +73,8 @@ void take_sample(const Clients& run, std::size_t hosts, Sample& out) {
 // run's totals.
 Measured run_clients(roachrun::StepContext& ctx, const WorkloadConfig& config, Clients& run,
                      const std::vector<std::string>& endpoints) {
-  ClientThreads threads(run.control, config.clients);
-  for (auto& client : run.clients) threads.start(*client);
+  ClientThreads threads(run.control, config);
+  threads.start(run.clients);
   threads.wait_until_ready();
   Measured measured;
   measured.start = clock::now();
@@ -213,9 +214,12 @@ void run(roachrun::StepContext& ctx, const roachrun::Params& p) {
   if (spread.hosts.size() == 1) spread.hosts[0] = conn.endpoint();
   const int hosts = static_cast<int>(spread.hosts.size());
   Clients clients(config, sql, spread);
-  ctx.log().info("bank.workload: {} clients{} on {}, protocol {}, isolation {}, {}{}", config.clients,
+  ctx.log().info("bank.workload: {} clients{} on {}, protocol {}, engine {}{}, isolation {}, {}{}", config.clients,
                  hosts > 1 ? " over " + std::to_string(hosts) + " hosts" : std::string(),
-                 cockroach ? "CockroachDB" : "PostgreSQL", to_string(config.protocol),
+                 cockroach ? "CockroachDB" : "PostgreSQL", to_string(config.protocol), to_string(config.engine),
+                 config.engine == WorkloadEngine::events
+                     ? " (" + std::to_string(std::min(config.threads, config.clients)) + " threads)"
+                     : std::string(),
                  roachrun::to_string(config.retry.isolation),
                  config.duration ? "for " + std::to_string(config.duration->count()) + " ms" : std::string(),
                  config.transfers ? (config.duration ? " or " : "") + std::to_string(*config.transfers) + " transfers"

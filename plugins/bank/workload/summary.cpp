@@ -1,5 +1,6 @@
 #include "summary.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 
@@ -159,6 +160,8 @@ roachrun::Value summary_json(const RunSummary& run) {
   return {
       {"protocol", to_string(config.protocol)},
       {"in_flight", config.in_flight},
+      {"engine", to_string(config.engine)},
+      {"threads", config.engine == WorkloadEngine::threads ? config.clients : std::min(config.threads, config.clients)},
       {"clients", config.clients},
       {"hosts", run.hosts},
       {"accounts", config.accounts},

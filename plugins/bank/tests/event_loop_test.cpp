@@ -1,0 +1,173 @@
+// workload/event_loop.hpp: fibers that wait through the loop run interleaved on one thread --
+// sleeps overlap, a socket wakes the fiber waiting on it, a deadline ends a wait -- and the SDK's
+// own waits (sleep_unless) go through the waiter installed.
+#include "workload/event_loop.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <roachrun/io_wait.hpp>
+#include <roachrun/retry.hpp>
+
+namespace roachrun_bank {
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+struct SocketPair {
+  int fd[2]{-1, -1};
+  SocketPair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0); }
+  ~SocketPair() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+};
+
+TEST(EventLoop, SleepingFibersOverlapAndWakeInDeadlineOrder) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  std::vector<int> order;
+  const auto start = clock_type::now();
+  for (int ms : {60, 20, 40})
+    loop.spawn([&, ms] {
+      loop.sleep_until(clock_type::now() + std::chrono::milliseconds(ms));
+      order.push_back(ms);
+    });
+  loop.run();
+  const auto elapsed = clock_type::now() - start;
+  EXPECT_EQ(order, (std::vector<int>{20, 40, 60}));
+  EXPECT_GE(elapsed, 60ms);
+  EXPECT_LT(elapsed, 110ms) << "the sleeps ran one after another instead of together";
+}
+
+TEST(EventLoop, AFiberWaitingOnASocketWakesWhenAnotherFiberWrites) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  SocketPair pair;
+  std::vector<std::string> events;
+  bool ready = false;
+  loop.spawn([&] {
+    events.push_back("reader waits");
+    ready = loop.wait(pair.fd[0], true, false, clock_type::time_point::max());
+    char c = 0;
+    EXPECT_EQ(::read(pair.fd[0], &c, 1), 1);
+    events.push_back(std::string("reader got ") + c);
+  });
+  loop.spawn([&] {
+    loop.sleep_until(clock_type::now() + 10ms);
+    events.push_back("writer writes");
+    EXPECT_EQ(::write(pair.fd[1], "x", 1), 1);
+  });
+  loop.run();
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(events, (std::vector<std::string>{"reader waits", "writer writes", "reader got x"}));
+}
+
+TEST(EventLoop, AWaitEndsAtItsDeadlineAndALaterEventDoesNotWakeTheFiberTwice) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  SocketPair pair;
+  bool first = true, second = false;
+  int sleeps_done = 0;
+  loop.spawn([&] {
+    const auto start = clock_type::now();
+    first = loop.wait(pair.fd[0], true, false, start + 30ms);
+    EXPECT_GE(clock_type::now() - start, 30ms);
+    // The write below comes while this fiber sleeps: the stale readiness must not end the sleep.
+    loop.sleep_until(clock_type::now() + 40ms);
+    ++sleeps_done;
+    second = loop.wait(pair.fd[0], true, false, clock_type::now() + 1s);
+  });
+  loop.spawn([&] {
+    loop.sleep_until(clock_type::now() + 45ms);
+    EXPECT_EQ(::write(pair.fd[1], "x", 1), 1);
+  });
+  loop.run();
+  EXPECT_FALSE(first);
+  EXPECT_EQ(sleeps_done, 1);
+  EXPECT_TRUE(second);  // the data is still there for the next wait
+}
+
+TEST(EventLoop, TheSdksSleepsGoThroughTheInstalledWaiter) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  ASSERT_EQ(roachrun::current_io_waiter(), &loop);
+  std::atomic<bool> stop{false};
+  int slept = 0;
+  const auto start = clock_type::now();
+  for (int i = 0; i < 4; ++i)
+    loop.spawn([&] {
+      if (roachrun::sleep_unless(50ms, &stop)) ++slept;
+    });
+  loop.run();
+  EXPECT_EQ(slept, 4);
+  EXPECT_LT(clock_type::now() - start, 150ms) << "sleep_unless blocked the thread instead of parking the fiber";
+}
+
+// The retry engine backs off inside its catch block: a fiber parked there must still have its own
+// exception when it resumes, whatever the other fibers caught and ended meanwhile.
+std::string message_of_current_exception() {
+  try {
+    std::rethrow_exception(std::current_exception());
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+TEST(EventLoop, EachFiberKeepsTheExceptionItIsHandlingAcrossSwitches) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  std::string a_before, a_after, b_after;
+  loop.spawn([&] {
+    try {
+      throw std::runtime_error("a");
+    } catch (const std::exception&) {
+      a_before = message_of_current_exception();
+      loop.sleep_until(clock_type::now() + 20ms);  // meanwhile b catches its own and parks
+      a_after = message_of_current_exception();
+    }  // ends a's handler while b is still in its own
+  });
+  loop.spawn([&] {
+    loop.sleep_until(clock_type::now() + 5ms);
+    try {
+      throw std::runtime_error("b");
+    } catch (const std::exception& e) {
+      loop.sleep_until(clock_type::now() + 40ms);
+      b_after = message_of_current_exception() + "/" + e.what();
+    }
+  });
+  loop.run();
+  EXPECT_EQ(a_before, "a");
+  EXPECT_EQ(a_after, "a");
+  EXPECT_EQ(b_after, "b/b");
+  EXPECT_EQ(std::uncaught_exceptions(), 0);
+  EXPECT_EQ(std::current_exception(), nullptr);
+}
+
+TEST(EventLoop, ManyFibersEachFinishAndTheLoopCanRunAgain) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  int done = 0;
+  for (int i = 0; i < 500; ++i)
+    loop.spawn([&] {
+      loop.sleep_until(clock_type::now() + 1ms);
+      ++done;
+    });
+  loop.run();
+  EXPECT_EQ(done, 500);
+  loop.spawn([&] { ++done; });  // a second round, as the event engine's start and run are
+  loop.run();
+  EXPECT_EQ(done, 501);
+}
+
+}  // namespace
+}  // namespace roachrun_bank
