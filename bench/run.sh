@@ -204,8 +204,8 @@ cpu_seconds() { tail -n 1 "$1" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[0-9.]+$/ { 
 
 # Writes the scenario of a roachrun workload run to $1. Protocol "pipeline8": the pipeline with 8
 # transfers in flight per connection (in_flight: 8), measured in the latency-bound cell.
-workload_scenario() { # file policy accounts clients protocol seconds
-  local protocol=$5 in_flight=1
+workload_scenario() { # file policy accounts clients protocol seconds engine
+  local protocol=$5 in_flight=1 engine=${7:-events}
   [ "$protocol" != pipeline8 ] || { protocol=pipeline; in_flight=8; }
   cat >"$1" <<EOF
 scenario: bench-workload
@@ -214,7 +214,7 @@ connections: {bench: {user: root, database: bench}}
 retry: {max_retries: $(policy_retries "$2"), base_backoff: $(policy_backoff_ms "$2")ms, max_backoff: 10s}
 steps:
   - name: workload
-    bank.workload: {protocol: $protocol, in_flight: $in_flight, clients: $4, accounts: $3, amount: $BENCH_AMOUNT, duration: ${6}s}
+    bank.workload: {protocol: $protocol, in_flight: $in_flight, engine: $engine, clients: $4, accounts: $3, amount: $BENCH_AMOUNT, duration: ${6}s}
 EOF
 }
 
@@ -228,8 +228,9 @@ run_one() {
   backoff_ms=$(policy_backoff_ms "$policy")
   rm -f "$out" "$err" "$rss"
   case $program in
-    roachrun)
-      workload_scenario "$tmp/workload.yaml" "$policy" "$accounts" "$clients" "$protocol" "$seconds"
+    roachrun | roachrun-events)  # roachrun-events: the same step on the event engine (engine: events)
+      workload_scenario "$tmp/workload.yaml" "$policy" "$accounts" "$clients" "$protocol" "$seconds" \
+        "$([ "$program" = roachrun ] && echo threads || echo events)"
       psql_bench -c CHECKPOINT
       /usr/bin/time -f "$time_format" -o "$rss" "$roachrun" run -q --report "json=$tmp/report.json" "$tmp/workload.yaml" \
         >"$out" 2>"$err" || rc=$?
@@ -313,12 +314,22 @@ done
 # The latency-bound cell also runs roachrun's pipeline with 8 transfers in flight per connection.
 delay_cells=("${cells[@]}")
 [[ " ${cells[*]} " != *" roachrun/pipeline "* ]] || delay_cells+=("roachrun/pipeline8")
+# The scale cells also run the tutorial on roachrun's event engine (engine: events: fibers over
+# epoll, a thread per core) beside the default, one thread per client: which wins where.
+is_scale_group() { # policy accounts clients delay
+  [ "$4" = 0 ] && [ "$1 $2" = "pgbench 1000" ] && [[ " $BENCH_SCALE_CLIENTS " == *" $3 "* ]] &&
+    [[ " ${cells[*]} " == *" roachrun/tutorial "* ]]
+}
 # (The delay may be fractional, 0.5: compared as text, never in bash's integer arithmetic.)
 if [ "$BENCH_DELAY_MS" = 0 ]; then
   total=$((${#groups[@]} * BENCH_REPS * ncells))
 else
   total=$(((${#groups[@]} - 1) * BENCH_REPS * ncells + BENCH_REPS * ${#delay_cells[@]}))
 fi
+for group in "${groups[@]}"; do
+  # shellcheck disable=SC2086
+  if is_scale_group $group; then total=$((total + BENCH_REPS)); fi
+done
 say "measuring ${cells[*]}: $total runs of ${BENCH_SECONDS} s (about $(((total * (BENCH_SECONDS + 1) + 59) / 60)) min)"
 
 # The delay proxy of the latency cell: one thread, epoll, each chunk held for the delay each way.
@@ -347,6 +358,7 @@ for group in "${groups[@]}"; do
   else
     via_port=$port
   fi
+  if is_scale_group "$policy" "$accounts" "$clients" "$delay"; then group_cells+=("roachrun-events/tutorial"); fi
   delay_ms=$delay
   for rep in $(seq 1 "$BENCH_REPS"); do
     for i in $(seq 0 $((${#group_cells[@]} - 1))); do
@@ -449,7 +461,7 @@ def rpad($n): tostring | if length >= $n then . else . + ([range(0; $n - length)
 def num($d): if . == null then "-" else (. * pow(10; $d) | round | tostring) as $s
   | if $d == 0 then $s else ([range(0; $d + 1 - ($s | length))] | map("0") | add // "") + $s
     | .[0:length - $d] + "." + .[length - $d:] end end;
-def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "bare/pipeline": 3,
+def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "roachrun-events/tutorial": 1.5, "pgbench/tutorial": 2, "bare/pipeline": 3,
   "roachrun/pipeline": 4, "roachrun/pipeline8": 5, "bare/single": 6, "roachrun/single": 7}[.] // 9;
 ($policies | split(" ") | map(select(. != ""))) as $porder
 | group_by([.policy, .accounts, .clients, .delay_ms, .program, .protocol])
@@ -580,7 +592,13 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "pgbench/tutorial": 2, "
    | row("pgbench"; 1000; $delay_clients; $delay; "pgbench"; "tutorial") as $y
    | vs($x; $y; 4; "pipeline with 8 transfers in flight per connection, through the delay proxy, vs pgbench")),
   "",
-  ([$rows[] | select(.program != "roachrun") | .audit_failed] | add // 0) as $other
+  ( $scale_clients | split(" ") | map(select(. != "") | tonumber)[] as $c
+    | row("pgbench"; 1000; $c; "roachrun-events"; "tutorial") as $x | row("pgbench"; 1000; $c; "roachrun"; "tutorial") as $y
+    | select($x != null and $y != null)
+    | "info  engines at \($c) clients, tutorial: events vs threads \(ratio($x; $y) | num(2))x transfers/s (\($x.tps | num(0)) vs \($y.tps | num(0))), "
+      + "client CPU per transfer \(paired($x; $y; "cpu_by_rep") | num(2))x (\($x.cpu | num(3)) vs \($y.cpu | num(3)) s per 1000), "
+      + "peak RSS \(($x.rss_kb // 0) / 1024 | num(1)) vs \(($y.rss_kb // 0) / 1024 | num(1)) MiB"),
+  ([$rows[] | select(.program | startswith("roachrun") | not) | .audit_failed] | add // 0) as $other
   | "info  audits of the bare loop and pgbench runs (total conserved, none negative): " +
       (if $other == 0 then "all held" else "\($other) FAILED" end)
 ' "$results" | tee "$BENCH_OUT"

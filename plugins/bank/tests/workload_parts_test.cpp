@@ -213,7 +213,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
 roachrun::Params params(roachrun::Value overrides) {
   roachrun::Value v = {{"accounts", 1000}, {"initial_balance", 1000}, {"amount", 10}, {"clients", 8},
                        {"protocol", "tutorial"}, {"distribution", "uniform"}, {"ledger", false},
-                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}, {"engine", "events"}};
+                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}, {"engine", "threads"}};
   for (auto& [k, x] : overrides.items()) v[k] = x;
   return roachrun::Params(v);
 }
@@ -457,13 +457,13 @@ TEST(WorkloadConfig, IntervalDefaultsToASecondAndHasAFloor) {
   }
 }
 
-TEST(WorkloadConfig, TheEventEngineIsTheDefaultWithAThreadPerCore) {
-  const WorkloadConfig c = workload_config(params({}), roachrun::RetryPolicy{});
+TEST(WorkloadConfig, ThreadsIsTheDefaultEngineAndEventsRunsOnAThreadPerCore) {
+  EXPECT_EQ(workload_config(params({}), roachrun::RetryPolicy{}).engine, WorkloadEngine::threads);
+  const WorkloadConfig c = workload_config(params({{"engine", "events"}}), roachrun::RetryPolicy{});
   EXPECT_EQ(c.engine, WorkloadEngine::events);
   EXPECT_EQ(c.threads, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
-  const WorkloadConfig two = workload_config(params({{"threads", 2}}), roachrun::RetryPolicy{});
+  const WorkloadConfig two = workload_config(params({{"engine", "events"}, {"threads", 2}}), roachrun::RetryPolicy{});
   EXPECT_EQ(two.threads, 2);
-  EXPECT_EQ(workload_config(params({{"engine", "threads"}}), roachrun::RetryPolicy{}).engine, WorkloadEngine::threads);
   try {
     check_workload(params({{"engine", "threads"}, {"threads", 4}}));
     FAIL() << "threads: 4 accepted with engine: threads";

@@ -2,8 +2,8 @@
 // every one is connected (so the clock, like pgbench's, leaves connection set-up out); stopped and
 // joined on every way out of the step.
 //
-// Two engines run the same WorkloadClient code: `threads`, one thread per client, blocking in
-// libpq; `events` (the default), a few threads (one per core unless told), each an EventLoop
+// Two engines run the same WorkloadClient code: `threads` (the default), one thread per client,
+// blocking in libpq; `events`, a few threads (one per core unless told), each an EventLoop
 // running its share of the clients as fibers over non-blocking sessions and epoll.
 #pragma once
 

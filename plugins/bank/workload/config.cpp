@@ -83,9 +83,9 @@ std::vector<ParamSpec> workload_params() {
               kMaxBalance),
       bounded(optional_param("clients", ParamType::integer, "concurrent clients, one connection each", 8), 1, 1024),
       optional_param("engine", ParamType::string,
-                     "events (clients as fibers on a few threads, non-blocking libpq and epoll) or threads (one "
-                     "thread per client)",
-                     "events"),
+                     "threads (one thread per client) or events (clients as fibers on a few threads, "
+                     "non-blocking libpq and epoll)",
+                     "threads"),
       bounded(optional_param("threads", ParamType::integer, "engine events: threads the clients share (default: one per core)"),
               1, 1024),
       optional_param("duration", ParamType::duration, "how long to run (default 10s when transfers is not given)"),

@@ -50,7 +50,7 @@ struct WorkloadConfig {
   // Sync segment (1: the two-flight BEGIN..COMMIT transaction). See WorkloadClient::batched().
   int in_flight = 1;
   bool ledger = false;
-  WorkloadEngine engine = WorkloadEngine::events;
+  WorkloadEngine engine = WorkloadEngine::threads;
   int threads = 1;  // events: the threads the clients share (default: one per core)
   std::optional<std::int64_t> max_failures;
   // The time series' interval (the JSON report's time_series, the HTML report's charts); the
