@@ -16,23 +16,41 @@ source scripts/sanitizer-env.sh
 # (the cancel registry, the retry loop's threads; seconds).
 tsan_integration_filter='Workload*:*/WorkloadInterrupt.*:LocalInterrupt.*:StepReconnect*:RunReconnecting.*:EnsureSession.*:OpenThroughOutage.*:ScenarioLanguage.*'
 
+# The plugins' own unit tests (roachrun_plugin_test in plugins/*/CMakeLists.txt): the event
+# engine's fibers and their switches are tested there, so both stages run them.
+plugin_tests=$(sed -n 's/^roachrun_plugin_test(\([a-z_]*\).*/roachrun_\1_test/p' plugins/*/CMakeLists.txt)
+
+# run_plugin_tests DIR GTEST_ARGS...: each plugin test binary of that tree; fails if one does.
+run_plugin_tests() {
+  local dir=$1 status=0 t
+  shift
+  for t in $plugin_tests; do
+    "$dir/bin/$t" --gtest_color=no --gtest_brief=1 "$@" || status=$?
+  done
+  return $status
+}
+
 run_asan() {
   configure_asan
-  cmake --build "$asan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests >&2
+  # shellcheck disable=SC2086 # one target per word
+  cmake --build "$asan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests $plugin_tests >&2
   sanitizer_options "$asan_dir/sanitizer-reports"
   local status=0
   # The ctest entries of the normal build: `integration` leaves the fault, formation and local_nodes tests out.
   (cd "$asan_dir" && ctest --output-on-failure --parallel "$(nproc)" -R '^(unit|integration)$' "$@") || status=$?
+  run_plugin_tests "$asan_dir" || status=$?
   check_reports "$asan_dir/sanitizer-reports" || status=1
   return $status
 }
 
 run_tsan() {
   configure_tsan
-  cmake --build "$tsan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests >&2
+  # shellcheck disable=SC2086 # one target per word
+  cmake --build "$tsan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests $plugin_tests >&2
   sanitizer_options "$tsan_dir/sanitizer-reports"
   local status=0
   "$tsan_dir/bin/roachrun_unit_tests" --gtest_color=no "$@" || status=$?
+  run_plugin_tests "$tsan_dir" "$@" || status=$?
   "$tsan_dir/bin/roachrun_integration_tests" --gtest_color=no --gtest_filter="$tsan_integration_filter" "$@" || status=$?
   check_reports "$tsan_dir/sanitizer-reports" || status=1
   return $status

@@ -169,5 +169,31 @@ TEST(EventLoop, ManyFibersEachFinishAndTheLoopCanRunAgain) {
   EXPECT_EQ(done, 501);
 }
 
+TEST(EventLoop, ASecondRunIsNotWokenByTheFirstRunsStaleTimers) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  SocketPair pair;
+  // The first run's wait ends by its socket long before its deadline, leaving a timer behind
+  // whose task is freed when the run ends (under ASan, reading it is a use-after-free).
+  bool by_socket = false;
+  loop.spawn([&] { by_socket = loop.wait(pair.fd[0], true, false, clock_type::now() + 20ms); });
+  loop.spawn([&] { EXPECT_EQ(::write(pair.fd[1], "x", 1), 1); });
+  loop.run();
+  EXPECT_TRUE(by_socket);
+  char byte = 0;
+  EXPECT_EQ(::read(pair.fd[0], &byte, 1), 1);
+  // The second run's fibers wait past that deadline: each wait must end by its own socket or
+  // deadline, never by the stale timer.
+  std::vector<int> woken_early(8, 0);
+  for (int i = 0; i < 8; ++i)
+    loop.spawn([&, i] {
+      const auto start = clock_type::now();
+      const bool ready = loop.wait(pair.fd[0], true, false, start + 60ms);
+      if (ready || clock_type::now() - start < 60ms) woken_early[static_cast<std::size_t>(i)] = 1;
+    });
+  loop.run();
+  EXPECT_EQ(woken_early, std::vector<int>(8, 0));
+}
+
 }  // namespace
 }  // namespace roachrun_bank

@@ -293,7 +293,11 @@ void EventLoop::run() {
     if (live == 0) break;
     poll_events(ready_.empty());
   }
-  // The finished fibers' stacks go back now, not when the loop does.
+  // The finished fibers' stacks go back now, not when the loop does. Every task has ended, so
+  // the timers left (a wait that its socket ended first) are stale and would point at freed
+  // tasks in the next run -- or at a new task allocated at the same address.
+  timers_ = {};
+  std::fill(waiting_on_fd_.begin(), waiting_on_fd_.end(), nullptr);
   std::erase_if(tasks_, [](const std::unique_ptr<Task>& task) { return task->done; });
 }
 
