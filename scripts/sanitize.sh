@@ -17,23 +17,27 @@ source scripts/sanitizer-env.sh
 tsan_integration_filter='Workload*:*/WorkloadInterrupt.*:LocalInterrupt.*:StepReconnect*:RunReconnecting.*:EnsureSession.*:OpenThroughOutage.*:ScenarioLanguage.*'
 
 # The plugins' own unit tests (roachrun_plugin_test in plugins/*/CMakeLists.txt): the event
-# engine's fibers and their switches are tested there, so both stages run them.
-plugin_tests=$(sed -n 's/^roachrun_plugin_test(\([a-z_]*\).*/roachrun_\1_test/p' plugins/*/CMakeLists.txt)
+# engine's fibers and their switches are tested there, so both stages run them. CMake builds them
+# all as the target roachrun_plugin_tests and lists them in the tree's plugin-tests.txt.
 
-# run_plugin_tests DIR GTEST_ARGS...: each plugin test binary of that tree; fails if one does.
+# run_plugin_tests DIR GTEST_ARGS...: each plugin test binary of that tree; fails if one does,
+# or if the list is missing or empty (a plugin test would then go unrun without a word).
 run_plugin_tests() {
-  local dir=$1 status=0 t
+  local dir=$1 status=0 t count=0
   shift
-  for t in $plugin_tests; do
-    "$dir/bin/$t" --gtest_color=no --gtest_brief=1 "$@" || status=$?
-  done
+  [ -s "$dir/plugin-tests.txt" ] || { echo "sanitize: $dir/plugin-tests.txt is missing or empty" >&2; return 1; }
+  while read -r t; do
+    [ -n "$t" ] || continue
+    count=$((count + 1))
+    "$dir/bin/$t" --gtest_color=no --gtest_brief=1 "$@" </dev/null || status=$?
+  done <"$dir/plugin-tests.txt"
+  echo "sanitize: ran $count plugin test programs from $dir/plugin-tests.txt" >&2
   return $status
 }
 
 run_asan() {
   configure_asan
-  # shellcheck disable=SC2086 # one target per word
-  cmake --build "$asan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests $plugin_tests >&2
+  cmake --build "$asan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests roachrun_plugin_tests >&2
   sanitizer_options "$asan_dir/sanitizer-reports"
   local status=0
   # The ctest entries of the normal build: `integration` leaves the fault, formation and local_nodes tests out.
@@ -45,8 +49,7 @@ run_asan() {
 
 run_tsan() {
   configure_tsan
-  # shellcheck disable=SC2086 # one target per word
-  cmake --build "$tsan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests $plugin_tests >&2
+  cmake --build "$tsan_dir" --parallel "$(nproc)" --target roachrun_unit_tests roachrun_integration_tests roachrun_plugin_tests >&2
   sanitizer_options "$tsan_dir/sanitizer-reports"
   local status=0
   "$tsan_dir/bin/roachrun_unit_tests" --gtest_color=no "$@" || status=$?
