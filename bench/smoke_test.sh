@@ -29,5 +29,7 @@ grep -qE "^pgbench +1000 +2 +roachrun/tutorial +[0-9.]+ +[0-9.-]+ +[0-9.-]+ +[0-
   { echo "bench_smoke: no client CPU figure for roachrun/tutorial"; exit 1; }
 grep -q "audits of the bare loop and pgbench runs (total conserved, none negative): all held" <<<"$out" ||
   { echo "bench_smoke: an audit of the bare loop or pgbench failed"; exit 1; }
+grep -qE "^latency-bound cell: .*measured [0-9]+\.[0-9]+ ms\)" <<<"$out" ||
+  { echo "bench_smoke: the round trip through the delay proxy was not measured"; exit 1; }
 grep -qE "^start-up \(.*\): [0-9.]+ ms" <<<"$out" || { echo "bench_smoke: no start-up figure"; exit 1; }
 echo "bench_smoke: every program ran, every audit held"
