@@ -2,8 +2,6 @@
 // read back with real parsers (libxml2, nlohmann::json); and no secret in any report or log.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -15,14 +13,8 @@
 namespace roachrun::test {
 namespace {
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(slurp(path)); }
+nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_file(path)); }
 
 const char* kPassing =
     "scenario: passing\n"
@@ -209,14 +201,14 @@ TEST(Reports, NoSecretInAnyReportOrLog) {
         for (const auto& secret : {url_password, conn_password}) {
           EXPECT_EQ(r.err.find(secret), std::string::npos) << level << ": " << r.err;
           EXPECT_EQ(r.out.find(secret), std::string::npos) << level << ": " << r.out;
-          EXPECT_EQ(slurp(xml).find(secret), std::string::npos) << slurp(xml);
-          EXPECT_EQ(slurp(json).find(secret), std::string::npos) << slurp(json);
-          EXPECT_EQ(slurp(html).find(secret), std::string::npos) << "the HTML report's header names the target";
+          EXPECT_EQ(read_file(xml).find(secret), std::string::npos) << read_file(xml);
+          EXPECT_EQ(read_file(json).find(secret), std::string::npos) << read_file(json);
+          EXPECT_EQ(read_file(html).find(secret), std::string::npos) << "the HTML report's header names the target";
         }
         if (extra.empty() && t < 2) {
           // The secrets were there to leak: the failing step's message quotes them, masked.
-          EXPECT_NE(slurp(json).find("***"), std::string::npos) << slurp(json);
-          EXPECT_NE(slurp(html).find("***"), std::string::npos);
+          EXPECT_NE(read_file(json).find("***"), std::string::npos) << read_file(json);
+          EXPECT_NE(read_file(html).find("***"), std::string::npos);
           read_junit(xml.string());
         }
       }

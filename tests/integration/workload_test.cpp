@@ -36,12 +36,6 @@ using Clock = std::chrono::steady_clock;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -105,7 +99,7 @@ class Workload : public ::testing::Test {
   }
   std::filesystem::path report_path() const { return dir_.path() / "report.json"; }
   nlohmann::json report() const {
-    const std::string text = slurp(report_path());
+    const std::string text = read_file(report_path());
     if (text.empty()) return nlohmann::json::object();
     return nlohmann::json::parse(text);
   }
