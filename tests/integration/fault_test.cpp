@@ -1,5 +1,6 @@
 // bank.workload riding through real faults (issue 12), in every protocol (and the pipeline with 8
-// transfers in flight per connection, issue 17: "batched"): the server restarted
+// transfers in flight per connection, issue 17: "batched"; and again on the event engine,
+// "_events"): the server restarted
 // mid-run, every session of the workload's database killed every 0.7 s, and COMMIT replies lost
 // on the way back. Each run must end with exit 0 and the audit's "ok", count every committed
 // transfer exactly once (the summary's count == the ledger's rows, read with the test's own SQL),
@@ -13,7 +14,10 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/local_server.hpp"
 #include "support/command.hpp"
@@ -48,10 +52,18 @@ struct Figures {
   std::int64_t committed = -1, ledger_rows = -1, reconnects = -1, faults = 0;
 };
 
+// Each test runs in every protocol on the default engine (threads), and the statement-by-statement
+// and the batched paths again on the event engine ("_events": 4 clients as fibers on 2 threads,
+// so that a fault meets fibers sharing a thread).
 class FaultRun : public ::testing::TestWithParam<const char*> {
  protected:
-  bool batched() const { return std::string(GetParam()) == "batched"; }
-  std::string protocol() const { return batched() ? "pipeline" : GetParam(); }
+  bool events() const { return std::string_view(GetParam()).ends_with("_events"); }
+  std::string variant() const {  // the parameter without its engine
+    const std::string_view p = GetParam();
+    return std::string(events() ? p.substr(0, p.size() - std::string_view("_events").size()) : p);
+  }
+  bool batched() const { return variant() == "batched"; }
+  std::string protocol() const { return batched() ? "pipeline" : variant(); }
 
   // One bank.workload step with a ledger: 4 clients on 100 accounts at 300 transfers/s for
   // `duration`; retries quick, the reconnect budget the default (15 s). Batched: no rate limit,
@@ -62,6 +74,10 @@ class FaultRun : public ::testing::TestWithParam<const char*> {
                         {"protocol", protocol()}, {"ledger", "true"}};
     params.push_back(batched() ? std::pair<std::string, std::string>{"in_flight", "8"}
                                : std::pair<std::string, std::string>{"rate", "300"});
+    if (events()) {
+      params.push_back({"engine", "events"});
+      params.push_back({"threads", "2"});
+    }
     return dir_.write("fault.yaml", "scenario: fault\n"
                                     "connections:\n"
                                     "  app: {user: root, database: " + database + "}\n"
@@ -70,9 +86,12 @@ class FaultRun : public ::testing::TestWithParam<const char*> {
                                         step("bank.workload", params));
   }
 
-  static std::unique_ptr<RunningCommand> start(const std::string& file, const std::string& target) {
-    return std::make_unique<RunningCommand>(std::vector<std::string>{"run", file, "--target", target});
+  // With a JSON report, where the step's result says which engine ran it.
+  std::unique_ptr<RunningCommand> start(const std::string& file, const std::string& target) {
+    return std::make_unique<RunningCommand>(
+        std::vector<std::string>{"run", file, "--target", target, "--report", "json=" + report_path()});
   }
+  std::string report_path() const { return (dir_.path() / "report.json").string(); }
 
   // What every fault test asserts of its run, on `direct` (a connection of the test's own).
   Figures expect_survived(const CommandResult& r, Connection& direct) {
@@ -89,6 +108,11 @@ class FaultRun : public ::testing::TestWithParam<const char*> {
     EXPECT_EQ(direct.exec_simple("SELECT count(DISTINCT id) FROM accounts_ledger").integer(0, 0), f.ledger_rows);
     expect_money_conserved(direct, kAccounts, kInitialBalance);
     EXPECT_GT(f.reconnects, 0) << "the fault was not seen by the clients: the summary says no reconnects\n" << r.out;
+    const std::string report = read_file(report_path());
+    const auto json = nlohmann::json::parse(report.empty() ? "{}" : report, nullptr, /*allow_exceptions=*/false);
+    const auto engine = json.is_object() ? json.value("/scenarios/0/steps/0/result/engine"_json_pointer, std::string())
+                                         : std::string();
+    EXPECT_EQ(engine, events() ? "events" : "threads") << report;
     return f;
   }
 
@@ -102,6 +126,8 @@ class FaultRun : public ::testing::TestWithParam<const char*> {
 };
 
 std::string protocol_name(const ::testing::TestParamInfo<const char*>& info) { return info.param; }
+
+const auto kVariants = ::testing::Values("tutorial", "single", "pipeline", "batched", "tutorial_events", "batched_events");
 
 // --- a. the server restarted mid-run ---------------------------------------------------------
 
@@ -145,8 +171,7 @@ TEST_P(ServerRestart, MidRunIsRiddenThroughCountingEachTransferOnce) {
   std::printf("[  figures ] the restart took %.2f s\n", restart_s);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fault, ServerRestart, ::testing::Values("tutorial", "single", "pipeline", "batched"),
-                         protocol_name);
+INSTANTIATE_TEST_SUITE_P(Fault, ServerRestart, kVariants, protocol_name);
 
 // --- b. sessions killed every 0.7 s ----------------------------------------------------------
 
@@ -193,8 +218,7 @@ TEST_P(KilledSessions, AsSoonAsTheyReconnectAreRiddenThroughToo) {
   print("sessions killed every 30 ms", f);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fault, KilledSessions, ::testing::Values("tutorial", "single", "pipeline", "batched"),
-                         protocol_name);
+INSTANTIATE_TEST_SUITE_P(Fault, KilledSessions, kVariants, protocol_name);
 
 // --- c. COMMIT replies lost --------------------------------------------------------------------
 
@@ -237,8 +261,7 @@ TEST_P(LostCommitReplies, AreResolvedFromTheLedgerExactlyOnce) {
   print("COMMIT replies lost", f);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fault, LostCommitReplies, ::testing::Values("tutorial", "single", "pipeline", "batched"),
-                         protocol_name);
+INSTANTIATE_TEST_SUITE_P(Fault, LostCommitReplies, kVariants, protocol_name);
 
 }  // namespace
 }  // namespace roachrun::test
