@@ -514,8 +514,9 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "roachrun-events/tutoria
   def round_trips: {"tutorial": 5, "pipeline": 2, "single": 1, "pipeline8": 0.125}[.];
   # What N connections can do at most when every round trip costs the measured round trip ($rtt
   # ms; 2 x the delay when it was not measured), or exactly 2 x the delay (nominal).
-  def nominal_bound($r): $r.clients / (($r.protocol | round_trips) * 2 * $r.delay_ms / 1000);
-  def bound($r): if $rtt == null then nominal_bound($r) else $r.clients / (($r.protocol | round_trips) * $rtt / 1000) end;
+  def bound_at($r; $round_trip_ms): $r.clients / (($r.protocol | round_trips) * $round_trip_ms / 1000);
+  def nominal_bound($r): bound_at($r; 2 * $r.delay_ms);
+  def bound($r): bound_at($r; $rtt // (2 * $r.delay_ms));
   def check($name; $value; $ok; $detail):
     (if $value == null then "n/a " elif $ok then "PASS" else "FAIL" end) + "  " + $name + "  " + $detail;
   def vs($x; $y; $min; $name):

@@ -57,10 +57,11 @@ struct Figures {
 // so that a fault meets fibers sharing a thread).
 class FaultRun : public ::testing::TestWithParam<const char*> {
  protected:
-  bool events() const { return std::string_view(GetParam()).ends_with("_events"); }
+  static constexpr std::string_view kOnEvents = "_events";
+  bool events() const { return std::string_view(GetParam()).ends_with(kOnEvents); }
   std::string variant() const {  // the parameter without its engine
     const std::string_view p = GetParam();
-    return std::string(events() ? p.substr(0, p.size() - std::string_view("_events").size()) : p);
+    return std::string(events() ? p.substr(0, p.size() - kOnEvents.size()) : p);
   }
   bool batched() const { return variant() == "batched"; }
   std::string protocol() const { return batched() ? "pipeline" : variant(); }

@@ -2,7 +2,6 @@
 // read back with real parsers (libxml2, nlohmann::json); and no secret in any report or log.
 #include <gtest/gtest.h>
 
-
 #include <nlohmann/json.hpp>
 
 #include "support/command.hpp"
@@ -12,7 +11,6 @@
 
 namespace roachrun::test {
 namespace {
-
 
 nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_file(path)); }
 

@@ -5,7 +5,6 @@
 // over several hosts, and one node of three lost and back (with the figures per host).
 #include <gtest/gtest.h>
 
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -35,7 +34,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
