@@ -29,8 +29,22 @@ double LatencyHistogram::bucket_upper(int index) noexcept {
   return static_cast<double>(static_cast<std::uint64_t>(top + 1) << shift);
 }
 
+LatencyHistogram::~LatencyHistogram() {
+  for (auto& block : blocks_) delete[] block.load(std::memory_order_relaxed);
+}
+
+std::atomic<std::uint64_t>* LatencyHistogram::new_block(int b) {
+  auto* block = new std::atomic<std::uint64_t>[kBlock]{};
+  blocks_[static_cast<std::size_t>(b)].store(block, std::memory_order_release);
+  return block;
+}
+
 void LatencyHistogram::read_into(Snapshot& out) const noexcept {
-  for (int i = 0; i < kBuckets; ++i) out.counts[i] += buckets_[i].load(std::memory_order_relaxed);
+  for (int b = 0; b < kBlocks; ++b) {
+    const std::atomic<std::uint64_t>* block = blocks_[static_cast<std::size_t>(b)].load(std::memory_order_acquire);
+    if (!block) continue;
+    for (int j = 0; j < kBlock; ++j) out.counts[b * kBlock + j] += block[j].load(std::memory_order_relaxed);
+  }
   out.max = std::max(out.max, max_.load(std::memory_order_relaxed));
 }
 
