@@ -416,6 +416,39 @@ TEST(PluginRegistry, MissingDirectoryIsSearchedButNotAProblem) {
   EXPECT_TRUE(registry.plugins().empty());
 }
 
+// A directory's libraries are registered by their examination and loaded when a step of theirs
+// is first asked for: a run maps only the plugins its scenario uses.
+TEST(PluginRegistry, ADirectorysPluginIsLoadedOnFirstUseOfOneOfItsSteps) {
+  test::TempDir tmp;
+  const fs::path later = copy_fixture("details_steps", tmp.path() / "lazy", "libb.so");
+  const fs::path first = copy_fixture("fixture_steps", tmp.path() / "lazy", "liba.so");
+
+  PluginRegistry registry;
+  registry.load_directory(tmp.path() / "lazy");
+  EXPECT_FALSE(is_loaded(first));
+  EXPECT_FALSE(is_loaded(later));
+  const std::vector<std::string> names = registry.step_names();  // known from the examinations
+  EXPECT_NE(std::find(names.begin(), names.end(), "fixture.echo"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "detailed.paint"), names.end());
+  EXPECT_EQ(registry.find("fixture.nope"), nullptr);
+  EXPECT_FALSE(is_loaded(first)) << "a step no plugin has loads nothing";
+
+  // The later library first: the list stays in search order all the same.
+  ASSERT_NE(registry.find("detailed.paint"), nullptr);
+  EXPECT_TRUE(is_loaded(later));
+  EXPECT_FALSE(is_loaded(first));
+  const auto echo = registry.find("fixture.echo");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_TRUE(is_loaded(first));
+  EXPECT_EQ(registry.find("fixture.echo"), echo) << "loaded once";
+  ASSERT_EQ(registry.plugins().size(), 2u);
+  EXPECT_EQ(registry.plugins()[0].path, first);
+  EXPECT_EQ(registry.plugins()[1].path, later);
+  EXPECT_EQ(registry.step_names(), names);
+  EXPECT_TRUE(registry.problems().empty());
+  EXPECT_EQ(registry.certificate_authority(), nullptr);
+}
+
 TEST(PluginRegistry, SameNameInALaterDirectoryIsSkipped) {
   test::TempDir tmp;
   const fs::path first = copy_fixture("fixture_steps", tmp.path() / "first");

@@ -258,6 +258,7 @@ ExitCode command_plugins(const Options& options, spdlog::logger& log) {
 ExitCode command_schema(const Options& options, spdlog::logger& log) {
   PluginRegistry registry;
   load_plugins(registry, options, log);
+  const bool none = registry.plugins().empty();  // loads them all: their problems are known then
   if (!registry.problems().empty()) {
     for (const auto& p : registry.problems()) std::cerr << "not loaded: " << p.path.string() << ": " << p.reason << "\n";
     std::cerr << "roachrun schema: " << registry.problems().size()
@@ -265,7 +266,7 @@ ExitCode command_schema(const Options& options, spdlog::logger& log) {
               << " did not load; fix or remove them (see `roachrun plugins`), or point --plugin-dir elsewhere\n";
     return exit_code_for(ErrorKind::plugin);
   }
-  if (registry.plugins().empty()) {
+  if (none) {
     std::cerr << "roachrun schema: no plugins found; searched:";
     for (const auto& dir : registry.searched()) std::cerr << " " << dir.string();
     std::cerr << "\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <system_error>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -31,7 +32,12 @@ PluginRegistry::~PluginRegistry() {
   plugins_.clear();
 }
 
-bool PluginRegistry::load_library(const std::filesystem::path& path) { return load_examined(path, examine({path})[0]); }
+bool PluginRegistry::load_library(const std::filesystem::path& path) {
+  if (!register_examined(path, examine({path})[0])) return false;
+  Registered& r = registered_.back();
+  load(r);
+  return std::any_of(plugins_.begin(), plugins_.end(), [&](const PluginSummary& p) { return p.path == r.path; });
+}
 
 std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesystem::path>& libraries) {
   spdlog::logger* log = spdlog::default_logger_raw();
@@ -78,31 +84,46 @@ std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesyst
   return results;
 }
 
-bool PluginRegistry::load_examined(const std::filesystem::path& path, const Examination& examination) {
+bool PluginRegistry::register_examined(const std::filesystem::path& path, const Examination& examination) {
   auto problem = [&](std::string reason) {
     problems_.push_back({path, std::move(reason)});
     return false;
   };
-  auto already_loaded = [&](const std::string& name) -> const PluginSummary* {
-    for (const auto& p : plugins_)
-      if (p.name == name) return &p;
-    return nullptr;
-  };
   if (!examination.ok()) return problem(examination.problem);
   // Known by its examination: the library's code need not run at all.
-  if (const PluginSummary* first = already_loaded(examination.name))
-    return problem("skipped: plugin '" + first->name + "' is already loaded from " + first->path.string());
-
-  OpenedPlugin opened = open_plugin(path);
-  if (!opened.problem.empty()) return problem(opened.problem);
-  if (const PluginSummary* first = already_loaded(opened.info.name))
-    return problem("skipped: plugin '" + first->name + "' is already loaded from " + first->path.string());
-  add_plugin(path, std::move(opened.library), std::move(opened.info), opened.details);
+  for (const auto& r : registered_)
+    if (r.examination.name == examination.name)
+      return problem("skipped: plugin '" + r.examination.name + "' is already loaded from " + r.path.string());
+  registered_.push_back({path, examination});
   return true;
 }
 
-void PluginRegistry::add_plugin(const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library,
-                                PluginInfo info, const PluginDetails& details) {
+void PluginRegistry::load(Registered& r) const {
+  if (r.loaded) return;
+  r.loaded = true;
+  load_now(r);
+}
+
+bool PluginRegistry::load_now(const Registered& r) const {
+  OpenedPlugin opened = open_plugin(r.path);
+  if (!opened.problem.empty()) {
+    problems_.push_back({r.path, opened.problem});
+    return false;
+  }
+  // The library said another name in this process than to the scanner: the first one counts.
+  for (const auto& p : plugins_)
+    if (p.name == opened.info.name) {
+      problems_.push_back({r.path, "skipped: plugin '" + p.name + "' is already loaded from " + p.path.string()});
+      return false;
+    }
+  const auto order = static_cast<std::size_t>(&r - registered_.data());
+  add_plugin(order, r.path, std::move(opened.library), std::move(opened.info), opened.details);
+  return true;
+}
+
+void PluginRegistry::add_plugin(std::size_t order, const std::filesystem::path& path,
+                                std::shared_ptr<const LoadedLibrary> library, PluginInfo info,
+                                const PluginDetails& details) const {
   PluginSummary summary{info.name, info.doc, path, {}};
   for (auto& type : info.step_types) {
     auto step = std::make_shared<RegisteredStep>();
@@ -115,10 +136,15 @@ void PluginRegistry::add_plugin(const std::filesystem::path& path, std::shared_p
     steps_[step->full_name] = step;
     summary.steps.push_back(std::move(step));
   }
-  plugins_.push_back(std::move(summary));
-  if (info.certificate_authority && !certificate_authority_)
+  // Kept in search order whatever order first use loads them in.
+  const auto at = std::upper_bound(plugin_order_.begin(), plugin_order_.end(), order) - plugin_order_.begin();
+  plugins_.insert(plugins_.begin() + at, std::move(summary));
+  plugin_order_.insert(plugin_order_.begin() + at, order);
+  if (info.certificate_authority && (!certificate_authority_ || order < certificate_authority_order_)) {
     certificate_authority_ = std::make_shared<const RegisteredCertificateAuthority>(
         RegisteredCertificateAuthority{library, info.name, std::move(*info.certificate_authority)});
+    certificate_authority_order_ = order;
+  }
 }
 
 void PluginRegistry::load_directory(const std::filesystem::path& dir) {
@@ -130,18 +156,44 @@ void PluginRegistry::load_directory(const std::filesystem::path& dir) {
     if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) libraries.push_back(entry.path());
   std::sort(libraries.begin(), libraries.end());
   const std::vector<Examination> examinations = examine(libraries);
-  for (size_t i = 0; i < libraries.size(); ++i) load_examined(libraries[i], examinations[i]);
+  for (size_t i = 0; i < libraries.size(); ++i) register_examined(libraries[i], examinations[i]);
 }
 
 std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full_name) const {
-  auto it = steps_.find(full_name);
-  return it == steps_.end() ? nullptr : it->second;
+  if (auto it = steps_.find(full_name); it != steps_.end()) return it->second;
+  for (auto& r : registered_) {
+    if (r.loaded) continue;
+    for (const auto& type : r.examination.step_types)
+      if (full_name == r.examination.name + "." + type) {
+        load(r);
+        auto it = steps_.find(full_name);
+        return it == steps_.end() ? nullptr : it->second;
+      }
+  }
+  return nullptr;
 }
 
 std::vector<std::string> PluginRegistry::step_names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, step] : steps_) names.push_back(name);
-  return names;
+  std::set<std::string> names;
+  for (const auto& [name, step] : steps_) names.insert(name);
+  for (const auto& r : registered_)
+    if (!r.loaded)
+      for (const auto& type : r.examination.step_types) names.insert(r.examination.name + "." + type);
+  return {names.begin(), names.end()};
+}
+
+const std::vector<PluginSummary>& PluginRegistry::plugins() const {
+  for (auto& r : registered_) load(r);
+  return plugins_;
+}
+
+std::shared_ptr<const RegisteredCertificateAuthority> PluginRegistry::certificate_authority() const {
+  // Those before the one found so far, in search order: the first that provides one wins.
+  for (std::size_t i = 0; i < registered_.size(); ++i) {
+    if (certificate_authority_ && i >= certificate_authority_order_) break;
+    if (registered_[i].examination.certificate_authority) load(registered_[i]);
+  }
+  return certificate_authority_;
 }
 
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& plugin_dirs) {
