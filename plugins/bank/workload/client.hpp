@@ -5,7 +5,8 @@
 //
 // The hot path -- pick accounts, send the statements, count -- allocates nothing and logs
 // nothing: values are formatted into fixed buffers, statements are prepared once per session,
-// counters are per-client atomics the progress line reads.
+// counters are per-client atomics the progress line reads (the latency histogram allocates a
+// block the first time a latency falls in a new power of two, at most 33 in a run).
 #pragma once
 
 #include <chrono>
