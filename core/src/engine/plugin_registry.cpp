@@ -34,6 +34,7 @@ PluginRegistry::~PluginRegistry() {
 
 bool PluginRegistry::load_library(const std::filesystem::path& path) {
   if (!register_examined(path, examine({path})[0])) return false;
+  const std::lock_guard lock(lazy_);
   Registered& r = registered_.back();
   load(r);
   return std::any_of(plugins_.begin(), plugins_.end(), [&](const PluginSummary& p) { return p.path == r.path; });
@@ -85,6 +86,7 @@ std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesyst
 }
 
 bool PluginRegistry::register_examined(const std::filesystem::path& path, const Examination& examination) {
+  const std::lock_guard lock(lazy_);
   auto problem = [&](std::string reason) {
     problems_.push_back({path, std::move(reason)});
     return false;
@@ -160,6 +162,7 @@ void PluginRegistry::load_directory(const std::filesystem::path& dir) {
 }
 
 std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full_name) const {
+  const std::lock_guard lock(lazy_);
   if (auto it = steps_.find(full_name); it != steps_.end()) return it->second;
   for (auto& r : registered_) {
     if (r.loaded) continue;
@@ -174,6 +177,7 @@ std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full
 }
 
 std::vector<std::string> PluginRegistry::step_names() const {
+  const std::lock_guard lock(lazy_);
   std::set<std::string> names;
   for (const auto& [name, step] : steps_) names.insert(name);
   for (const auto& r : registered_)
@@ -183,11 +187,13 @@ std::vector<std::string> PluginRegistry::step_names() const {
 }
 
 const std::vector<PluginSummary>& PluginRegistry::plugins() const {
+  const std::lock_guard lock(lazy_);
   for (auto& r : registered_) load(r);
   return plugins_;
 }
 
 std::shared_ptr<const RegisteredCertificateAuthority> PluginRegistry::certificate_authority() const {
+  const std::lock_guard lock(lazy_);
   // Those before the one found so far, in search order: the first that provides one wins.
   for (std::size_t i = 0; i < registered_.size(); ++i) {
     if (certificate_authority_ && i >= certificate_authority_order_) break;

@@ -13,12 +13,14 @@
 // searched (as GStreamer's registry does): its examination already names its plugin, step types
 // and certificate authority, so a run maps only the plugins its scenarios use -- 0.9 MiB of
 // resident memory and the dlopen of six libraries less for a bank workload. Listing the plugins
-// loads them all. The registry belongs to the thread that plans and runs (the main thread).
+// loads them all. Loading on first use takes a lock: a secure local target may look for its
+// certificate authority from a step's thread.
 #pragma once
 
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -103,7 +105,7 @@ class PluginRegistry {
     Examination examination;
     bool loaded = false;  // tried: loaded, or a problem says why not
   };
-  void load(Registered& r) const;
+  void load(Registered& r) const;  // REQUIRES: lazy_ held
   bool load_now(const Registered& r) const;  // load()'s work; false (and a problem) if it fails
   void add_plugin(std::size_t order, const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library,
                   PluginInfo info, const PluginDetails& details) const;
@@ -111,6 +113,7 @@ class PluginRegistry {
   std::unique_ptr<PluginCache> cache_;  // read at the first examination
 
   // Loading on first use changes what the const queries see, never what they answer.
+  mutable std::mutex lazy_;  // held by every query that may load, and while loading
   mutable std::vector<Registered> registered_;  // in search order
   mutable std::vector<PluginSummary> plugins_;  // loaded, in search order
   mutable std::vector<std::size_t> plugin_order_;  // plugins_[i]'s index in registered_
