@@ -17,6 +17,13 @@
 
 namespace roachrun {
 
+namespace {
+std::string full_step_name(const std::string& plugin, const std::string& type) { return plugin + "." + type; }
+std::string skipped_as_duplicate(const std::string& plugin, const std::filesystem::path& first) {
+  return "skipped: plugin '" + plugin + "' is already loaded from " + first.string();
+}
+}  // namespace
+
 const std::vector<std::string>* RegisteredStep::choices(std::string_view param) const {
   for (const auto& c : details.choices)
     if (c.param == param) return &c.values;
@@ -35,9 +42,7 @@ PluginRegistry::~PluginRegistry() {
 bool PluginRegistry::load_library(const std::filesystem::path& path) {
   if (!register_examined(path, examine({path})[0])) return false;
   const std::lock_guard lock(lazy_);
-  Registered& r = registered_.back();
-  load(r);
-  return std::any_of(plugins_.begin(), plugins_.end(), [&](const PluginSummary& p) { return p.path == r.path; });
+  return load(registered_.back());
 }
 
 std::vector<Examination> PluginRegistry::examine(const std::vector<std::filesystem::path>& libraries) {
@@ -95,18 +100,14 @@ bool PluginRegistry::register_examined(const std::filesystem::path& path, const 
   // Known by its examination: the library's code need not run at all.
   for (const auto& r : registered_)
     if (r.examination.name == examination.name)
-      return problem("skipped: plugin '" + r.examination.name + "' is already loaded from " + r.path.string());
+      return problem(skipped_as_duplicate(r.examination.name, r.path));
   registered_.push_back({path, examination});
   return true;
 }
 
-void PluginRegistry::load(Registered& r) const {
-  if (r.loaded) return;
+bool PluginRegistry::load(Registered& r) const {
+  if (r.loaded) return false;
   r.loaded = true;
-  load_now(r);
-}
-
-bool PluginRegistry::load_now(const Registered& r) const {
   OpenedPlugin opened = open_plugin(r.path);
   if (!opened.problem.empty()) {
     problems_.push_back({r.path, opened.problem});
@@ -115,7 +116,7 @@ bool PluginRegistry::load_now(const Registered& r) const {
   // The library said another name in this process than to the scanner: the first one counts.
   for (const auto& p : plugins_)
     if (p.name == opened.info.name) {
-      problems_.push_back({r.path, "skipped: plugin '" + p.name + "' is already loaded from " + p.path.string()});
+      problems_.push_back({r.path, skipped_as_duplicate(p.name, p.path)});
       return false;
     }
   const auto order = static_cast<std::size_t>(&r - registered_.data());
@@ -131,7 +132,7 @@ void PluginRegistry::add_plugin(std::size_t order, const std::filesystem::path& 
     auto step = std::make_shared<RegisteredStep>();
     step->library = library;
     step->plugin = info.name;
-    step->full_name = info.name + "." + type.name;
+    step->full_name = full_step_name(info.name, type.name);
     for (const auto& d : details.steps)
       if (d.step == type.name) step->details = d;
     step->type = std::move(type);
@@ -167,7 +168,7 @@ std::shared_ptr<const RegisteredStep> PluginRegistry::find(std::string_view full
   for (auto& r : registered_) {
     if (r.loaded) continue;
     for (const auto& type : r.examination.step_types)
-      if (full_name == r.examination.name + "." + type) {
+      if (full_name == full_step_name(r.examination.name, type)) {
         load(r);
         auto it = steps_.find(full_name);
         return it == steps_.end() ? nullptr : it->second;
@@ -182,7 +183,7 @@ std::vector<std::string> PluginRegistry::step_names() const {
   for (const auto& [name, step] : steps_) names.insert(name);
   for (const auto& r : registered_)
     if (!r.loaded)
-      for (const auto& type : r.examination.step_types) names.insert(r.examination.name + "." + type);
+      for (const auto& type : r.examination.step_types) names.insert(full_step_name(r.examination.name, type));
   return {names.begin(), names.end()};
 }
 

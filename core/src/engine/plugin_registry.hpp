@@ -72,8 +72,8 @@ class PluginRegistry {
 
   // Registers every *.so in `dir` (sorted by name), those not seen before examined side by side
   // first; each is loaded on first use. A plugin whose name is already registered (from a
-  // directory searched earlier) is skipped, like a later entry on PATH. Throws Interrupted on Ctrl-C while examining, UsageError
-  // for a bad ROACHRUN_PLUGIN_SCAN_TIMEOUT.
+  // directory searched earlier) is skipped, like a later entry on PATH. Throws Interrupted on
+  // Ctrl-C while examining, UsageError for a bad ROACHRUN_PLUGIN_SCAN_TIMEOUT.
   void load_directory(const std::filesystem::path& dir);
   // Loads one library, examined first if not seen before. Returns false and records a problem if
   // it is not a usable plugin.
@@ -105,8 +105,9 @@ class PluginRegistry {
     Examination examination;
     bool loaded = false;  // tried: loaded, or a problem says why not
   };
-  void load(Registered& r) const;  // REQUIRES: lazy_ held
-  bool load_now(const Registered& r) const;  // load()'s work; false (and a problem) if it fails
+  // Loads `r` if it was not tried yet; true if this call loaded it, false if it failed (a
+  // problem says why) or was tried before. REQUIRES: lazy_ held.
+  bool load(Registered& r) const;
   void add_plugin(std::size_t order, const std::filesystem::path& path, std::shared_ptr<const LoadedLibrary> library,
                   PluginInfo info, const PluginDetails& details) const;
 
