@@ -32,6 +32,24 @@ ROACHRUN_API IoWaiter* current_io_waiter() noexcept;
 // waiter stays non-blocking; used on a thread without one, its waits block in poll(2).
 ROACHRUN_API void set_current_io_waiter(IoWaiter* waiter) noexcept;
 
+// For a waiter that keeps each socket registered from one wait to the next (an edge-triggered
+// epoll set) instead of registering it anew for every wait, which costs a system call each time.
+// Such a registration follows the socket, not its number: libpq closes and opens sockets while it
+// connects (the next address or host, a retry without TLS), a reconnect opens a new session, and
+// a new socket may get a number just closed. So before every wait on the socket of a session
+// being connected, the SDK tells the thread's SocketRenewal, when one is installed, that the
+// number may name a new socket. A connected session's socket stays the same until it is closed.
+// Without one -- the default, and every waiter built for SDK 3.5 -- nothing is called. (SDK 3.6.)
+class SocketRenewal {
+ public:
+  virtual ~SocketRenewal() = default;
+  virtual void socket_may_be_new(int fd) noexcept = 0;
+};
+
+// The calling thread's SocketRenewal; nullptr (the default) means none.
+ROACHRUN_API SocketRenewal* current_socket_renewal() noexcept;
+ROACHRUN_API void set_current_socket_renewal(SocketRenewal* renewal) noexcept;
+
 // Installs a waiter for a scope, restoring the one before.
 class ScopedIoWaiter {
  public:
@@ -42,6 +60,20 @@ class ScopedIoWaiter {
 
  private:
   IoWaiter* before_;
+};
+
+// Installs a SocketRenewal for a scope, restoring the one before. (SDK 3.6.)
+class ScopedSocketRenewal {
+ public:
+  explicit ScopedSocketRenewal(SocketRenewal* renewal) noexcept : before_(current_socket_renewal()) {
+    set_current_socket_renewal(renewal);
+  }
+  ~ScopedSocketRenewal() { set_current_socket_renewal(before_); }
+  ScopedSocketRenewal(const ScopedSocketRenewal&) = delete;
+  ScopedSocketRenewal& operator=(const ScopedSocketRenewal&) = delete;
+
+ private:
+  SocketRenewal* before_;
 };
 
 }  // namespace roachrun

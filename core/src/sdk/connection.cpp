@@ -169,6 +169,8 @@ OwnedConn connect_polling(const std::vector<std::pair<std::string, std::string>>
     }
     // In slices, so that Ctrl-C ends the wait (the session is not registered for cancel yet).
     const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+    // libpq may have closed the socket and opened another under the same number meanwhile.
+    if (SocketRenewal* renewal = current_socket_renewal()) renewal->socket_may_be_new(socket);
     if (!wait_socket(socket, status == PGRES_POLLING_READING, status == PGRES_POLLING_WRITING, slice)) {
       throw_if_cancelled();
       if (Clock::now() < deadline) continue;
