@@ -97,6 +97,58 @@ TEST(EventLoop, AWaitEndsAtItsDeadlineAndALaterEventDoesNotWakeTheFiberTwice) {
   EXPECT_TRUE(second);  // the data is still there for the next wait
 }
 
+// A socket stays registered from one wait to the next, so the loop must hear when a number
+// names another socket: libpq closes and opens sockets as it connects, and a new one may get a
+// number just closed. The old registration went with the old socket.
+TEST(EventLoop, ASocketAnnouncedAsNewUnderAnOldNumberIsRegisteredAgain) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  SocketPair old_pair, new_pair;
+  bool first = true, unannounced = true, announced = false;
+  loop.spawn([&] {
+    first = loop.wait(old_pair.fd[0], true, false, clock_type::now() + 10ms);  // registers it
+    // The number now names the new pair's socket (the old one is closed), which has data.
+    ASSERT_EQ(::dup2(new_pair.fd[0], old_pair.fd[0]), old_pair.fd[0]);
+    ASSERT_EQ(::write(new_pair.fd[1], "x", 1), 1);
+    unannounced = loop.wait(old_pair.fd[0], true, false, clock_type::now() + 30ms);
+    ASSERT_EQ(roachrun::current_socket_renewal(), &loop) << "run() installs the loop as the thread's SocketRenewal";
+    roachrun::current_socket_renewal()->socket_may_be_new(old_pair.fd[0]);
+    announced = loop.wait(old_pair.fd[0], true, false, clock_type::now() + 1s);
+  });
+  loop.run();
+  EXPECT_FALSE(first);
+  EXPECT_FALSE(unannounced) << "without the announcement the wait cannot see the new socket";
+  EXPECT_TRUE(announced);
+  EXPECT_EQ(roachrun::current_socket_renewal(), nullptr);
+}
+
+// Edge-triggered: an arrival while the fiber is busy elsewhere must still end its next wait.
+TEST(EventLoop, DataThatCameBetweenWaitsEndsTheNextWaitAtOnce) {
+  EventLoop loop;
+  roachrun::ScopedIoWaiter installed(&loop);
+  SocketPair pair;
+  bool first = false, second = false;
+  auto second_took = clock_type::duration::max();
+  loop.spawn([&] {
+    first = loop.wait(pair.fd[0], true, false, clock_type::now() + 1s);
+    char c = 0;
+    EXPECT_EQ(::read(pair.fd[0], &c, 1), 1);
+    loop.sleep_until(clock_type::now() + 30ms);  // the second byte comes meanwhile
+    const auto start = clock_type::now();
+    second = loop.wait(pair.fd[0], true, false, start + 1s);
+    second_took = clock_type::now() - start;
+  });
+  loop.spawn([&] {
+    EXPECT_EQ(::write(pair.fd[1], "x", 1), 1);
+    loop.sleep_until(clock_type::now() + 10ms);
+    EXPECT_EQ(::write(pair.fd[1], "y", 1), 1);
+  });
+  loop.run();
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(second);
+  EXPECT_LT(second_took, 100ms);
+}
+
 TEST(EventLoop, TheSdksSleepsGoThroughTheInstalledWaiter) {
   EventLoop loop;
   roachrun::ScopedIoWaiter installed(&loop);

@@ -76,6 +76,7 @@ constexpr std::size_t kStackSize = 256 * 1024;
 
 struct EventLoop::Task {
   std::function<void()> body;
+  std::uint64_t id = 0;  // unique in the loop's life: a Watch's owner (addresses are reused)
   ctx::fiber fiber;  // the task's context while it is suspended
   std::uint64_t wait = 0;
   bool by_event = false;  // how the last wait ended
@@ -113,6 +114,7 @@ EventLoop::~EventLoop() { ::close(epoll_); }
 void EventLoop::spawn(std::function<void()> body) {
   auto task = std::make_unique<Task>();
   task->body = std::move(body);
+  task->id = next_task_id_++;
   Task* t = task.get();
   ctx::protected_fixedsize_stack allocator(kStackSize);
   const ctx::stack_context stack = allocator.allocate();
@@ -195,25 +197,28 @@ void EventLoop::park(Task& task) {
 #endif
 }
 
-void EventLoop::arm(int fd, bool read, bool write) {
+EventLoop::Watch& EventLoop::watch(int fd) {
   const auto index = static_cast<std::size_t>(fd);
-  if (index >= registered_.size()) {
-    registered_.resize(index + 1, false);
-    waiting_on_fd_.resize(index + 1, nullptr);
-  }
-  epoll_event event{};
-  event.events = (read ? EPOLLIN : 0u) | (write ? EPOLLOUT : 0u) | EPOLLONESHOT;
-  event.data.fd = fd;
-  // Registered once per descriptor, re-armed per wait. A descriptor closed by libpq leaves the
-  // set by itself; its number may come back for a new session: MOD then fails and ADD follows.
-  int op = registered_[index] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-  if (epoll_ctl(epoll_, op, fd, &event) != 0) {
-    op = errno == ENOENT ? EPOLL_CTL_ADD : errno == EEXIST ? EPOLL_CTL_MOD : -1;
-    if (op < 0 || epoll_ctl(epoll_, op, fd, &event) != 0)
-      throw std::system_error(errno, std::generic_category(), "epoll_ctl on descriptor " + std::to_string(fd));
-  }
-  registered_[index] = true;
+  if (index >= watches_.size()) watches_.resize(index + 1);
+  return watches_[index];
 }
+
+void EventLoop::register_socket(int fd) {
+  epoll_event event{};
+  // Edge-triggered: an event each time the socket becomes readable (each arrival) or writable.
+  // Adding (or modifying) checks the socket's state at once, so what is already there is seen.
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.fd = fd;
+  // EEXIST: the number is registered under this loop and still open: the registration is
+  // renewed (and the socket's state checked again).
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0 &&
+      (errno != EEXIST || epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &event) != 0))
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl on descriptor " + std::to_string(fd));
+}
+
+namespace {
+constexpr std::uint32_t kEnded = EPOLLERR | EPOLLHUP | EPOLLRDHUP;  // every wait ends at once from then on
+}  // namespace
 
 bool EventLoop::wait(int fd, bool read, bool write, clock::time_point deadline) {
   Task* task = current_;
@@ -226,13 +231,30 @@ bool EventLoop::wait(int fd, bool read, bool write, clock::time_point deadline) 
     return ::poll(&p, 1, ms) != 0;
   }
   if (fd < 0) return true;  // no socket: let libpq report it
-  arm(fd, read, write);
-  waiting_on_fd_[static_cast<std::size_t>(fd)] = task;
+  const std::uint32_t wanted = (read ? EPOLLIN : 0u) | (write ? EPOLLOUT : 0u);
+  {
+    Watch& w = watch(fd);
+    // A socket is registered by the task that waits on it. Another task's, or one announced as
+    // possibly new (socket_may_be_new), may be another socket under a number used before.
+    if (w.owner != task->id) {
+      register_socket(fd);
+      w = Watch{nullptr, task->id, 0, 0};
+    } else if (w.pending & (wanted | kEnded)) {
+      w.pending &= ~wanted;  // an edge that came before this wait: the caller tries again
+      return true;
+    }
+    w.waiter = task;
+    w.wanted = wanted;
+  }
   if (deadline != clock::time_point::max()) timers_.push({deadline, task, task->wait});
   park(*task);
-  if (static_cast<std::size_t>(fd) < waiting_on_fd_.size() && waiting_on_fd_[static_cast<std::size_t>(fd)] == task)
-    waiting_on_fd_[static_cast<std::size_t>(fd)] = nullptr;  // timed out: a later event is stale
+  Watch& w = watch(fd);  // watches_ may have grown meanwhile
+  if (w.waiter == task) w.waiter = nullptr;  // timed out: a later event is kept as pending
   return task->by_event;
+}
+
+void EventLoop::socket_may_be_new(int fd) noexcept {
+  if (fd >= 0 && static_cast<std::size_t>(fd) < watches_.size()) watches_[static_cast<std::size_t>(fd)].owner = 0;
 }
 
 void EventLoop::sleep_until(clock::time_point until) {
@@ -257,11 +279,15 @@ void EventLoop::poll_events(bool block) {
   const int n = epoll_wait(epoll_, events, 64, timeout);
   if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
   for (int i = 0; i < n; ++i) {
-    const auto fd = static_cast<std::size_t>(events[i].data.fd);
-    if (fd < waiting_on_fd_.size() && waiting_on_fd_[fd]) {
-      Task* task = waiting_on_fd_[fd];
-      waiting_on_fd_[fd] = nullptr;
+    Watch& w = watch(events[i].data.fd);
+    const std::uint32_t what = events[i].events;
+    if (w.waiter && (what & (w.wanted | kEnded))) {
+      Task* task = w.waiter;
+      w.waiter = nullptr;
+      w.pending |= what & ~w.wanted;
       make_ready(*task, true);
+    } else {
+      w.pending |= what;
     }
   }
   const auto now = clock::now();
@@ -273,6 +299,8 @@ void EventLoop::poll_events(bool block) {
 }
 
 void EventLoop::run() {
+  // The loop's registrations are only right if it hears of every socket that may be new.
+  roachrun::ScopedSocketRenewal renewal(this);
   std::size_t live = 0;
   for (const auto& task : tasks_) live += task->done ? 0 : 1;
   while (live > 0) {
@@ -297,7 +325,7 @@ void EventLoop::run() {
   // the timers left (a wait that its socket ended first) are stale and would point at freed
   // tasks in the next run -- or at a new task allocated at the same address.
   timers_ = {};
-  std::fill(waiting_on_fd_.begin(), waiting_on_fd_.end(), nullptr);
+  for (Watch& w : watches_) w.waiter = nullptr;
   std::erase_if(tasks_, [](const std::unique_ptr<Task>& task) { return task->done; });
 }
 

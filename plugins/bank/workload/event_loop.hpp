@@ -2,7 +2,8 @@
 // fiber (Boost.Context) that runs the same blocking-style code as a client thread -- the SDK's
 // Connection and retry engine -- and gives the thread up whenever it would wait. The loop is the
 // thread's roachrun::IoWaiter: a wait for a socket parks the fiber on epoll, a sleep on a timer,
-// and the loop runs whichever fiber is ready next.
+// and the loop runs whichever fiber is ready next. Sockets stay registered (edge-triggered) from
+// one wait to the next; the SDK's roachrun::SocketRenewal calls say when one may be new.
 #pragma once
 
 #include <sys/epoll.h>
@@ -19,7 +20,7 @@
 
 namespace roachrun_bank {
 
-class EventLoop final : public roachrun::IoWaiter {
+class EventLoop final : public roachrun::IoWaiter, public roachrun::SocketRenewal {
  public:
   EventLoop();
   ~EventLoop() override;
@@ -29,12 +30,16 @@ class EventLoop final : public roachrun::IoWaiter {
   // Adds a fiber that runs `body` (which must not throw) when run() is called.
   void spawn(std::function<void()> body);
   // Runs the fibers until every one has returned. On the loop's own thread, with this loop
-  // installed as its IoWaiter (roachrun::ScopedIoWaiter).
+  // installed as its IoWaiter (roachrun::ScopedIoWaiter); run() installs it as the thread's
+  // SocketRenewal itself.
   void run();
 
   // IoWaiter, for the fibers: park the calling fiber. Outside a fiber they block the thread.
   bool wait(int fd, bool read, bool write, clock::time_point deadline) override;
   void sleep_until(clock::time_point until) override;
+  // SocketRenewal: `fd` may now name a socket other than the one registered under it (libpq
+  // closed one and opened another, which got the same number): the next wait registers it anew.
+  void socket_may_be_new(int fd) noexcept override;
 
  private:
   struct Task;
@@ -45,18 +50,31 @@ class EventLoop final : public roachrun::IoWaiter {
     bool operator>(const Timer& other) const noexcept { return at > other.at; }
   };
 
+  // A descriptor's state. Each socket is registered once, edge-triggered, by the first task that
+  // waits on it, and stays registered while it is open: no system call per wait but the
+  // epoll_wait shared by all. An edge that came while nobody waited for it is kept in `pending`,
+  // so that a later wait for it returns at once (libpq then reads, or finds nothing and waits
+  // again) instead of missing it.
+  struct Watch {
+    Task* waiter = nullptr;     // the task parked on the descriptor, if any
+    std::uint64_t owner = 0;    // Task::id of the task that registered it; 0: register anew
+    std::uint32_t wanted = 0;   // the waiter's EPOLLIN / EPOLLOUT
+    std::uint32_t pending = 0;  // events that came while nobody waited for them
+  };
+
   void resume(Task& task);
   void park(Task& task);  // back to the loop until the task is made ready
   void make_ready(Task& task, bool by_event);
-  void arm(int fd, bool read, bool write);
+  Watch& watch(int fd);
+  void register_socket(int fd);
   void poll_events(bool block);
 
   int epoll_;
   std::vector<std::unique_ptr<Task>> tasks_;
+  std::uint64_t next_task_id_ = 1;
   std::deque<Task*> ready_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-  std::vector<Task*> waiting_on_fd_;  // by descriptor
-  std::vector<bool> registered_;      // by descriptor: added to epoll_ (ONESHOT, re-armed per wait)
+  std::vector<Watch> watches_;  // by descriptor
   Task* current_ = nullptr;
   struct Main;  // the loop's own context while a fiber runs (and the sanitizers' view of it)
   std::unique_ptr<Main> main_;
