@@ -131,9 +131,12 @@ trap 'exit 130' INT TERM
 "${as_server[@]}" "$pg_bindir/initdb" -D "$pgdir/data" -U root --auth=trust --encoding=UTF8 --locale=C \
   --no-instructions >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; fail "initdb failed"; }
 
-# Room for the most clients any cell runs, and psql beside them.
+# Room for the most clients any cell runs, and psql beside them -- twice over: SERIALIZABLE's
+# tables of read/write conflicts (RWConflictPool) and predicate locks are sized by
+# max_connections, and with exactly as many slots as clients, 256 clients exhausted them
+# (SQLSTATE 53200, which aborts a pgbench run). The same server serves every program.
 max_clients=$(printf '%s\n' $BENCH_CLIENTS $BENCH_SCALE_CLIENTS $BENCH_DELAY_CLIENTS | sort -n | tail -n 1)
-max_connections=$((max_clients + 20 > 100 ? max_clients + 20 : 100))
+max_connections=$((2 * max_clients + 20 > 100 ? 2 * max_clients + 20 : 100))
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for attempt in 1 2 3 4 5 6; do
   port=$((20000 + RANDOM % 40000))
