@@ -231,9 +231,9 @@ run_one() {
   backoff_ms=$(policy_backoff_ms "$policy")
   rm -f "$out" "$err" "$rss"
   case $program in
-    roachrun | roachrun-events)  # roachrun-events: the same step on the event engine (engine: events)
+    roachrun | roachrun-threads)  # roachrun-threads: the same step on one thread per client (engine: threads)
       workload_scenario "$tmp/workload.yaml" "$policy" "$accounts" "$clients" "$protocol" "$seconds" \
-        "$([ "$program" = roachrun ] && echo threads || echo events)"
+        "$([ "$program" = roachrun ] && echo events || echo threads)"
       psql_bench -c CHECKPOINT
       /usr/bin/time -f "$time_format" -o "$rss" "$roachrun" run -q --report "json=$tmp/report.json" "$tmp/workload.yaml" \
         >"$out" 2>"$err" || rc=$?
@@ -317,8 +317,8 @@ done
 # The latency-bound cell also runs roachrun's pipeline with 8 transfers in flight per connection.
 delay_cells=("${cells[@]}")
 [[ " ${cells[*]} " != *" roachrun/pipeline "* ]] || delay_cells+=("roachrun/pipeline8")
-# The scale cells also run the tutorial on roachrun's event engine (engine: events: fibers over
-# epoll, a thread per core) beside the default, one thread per client: which wins where.
+# The scale cells also run the tutorial on roachrun's thread engine (engine: threads: one thread
+# per client) beside the default, the event engine (fibers over epoll): which wins where.
 is_scale_group() { # policy accounts clients delay
   [ "$4" = 0 ] && [ "$1 $2" = "pgbench 1000" ] && [[ " $BENCH_SCALE_CLIENTS " == *" $3 "* ]] &&
     [[ " ${cells[*]} " == *" roachrun/tutorial "* ]]
@@ -381,7 +381,7 @@ for group in "${groups[@]}"; do
   else
     via_port=$port
   fi
-  if is_scale_group "$policy" "$accounts" "$clients" "$delay"; then group_cells+=("roachrun-events/tutorial"); fi
+  if is_scale_group "$policy" "$accounts" "$clients" "$delay"; then group_cells+=("roachrun-threads/tutorial"); fi
   delay_ms=$delay
   for rep in $(seq 1 "$BENCH_REPS"); do
     for i in $(seq 0 $((${#group_cells[@]} - 1))); do
@@ -485,7 +485,7 @@ def rpad($n): tostring | if length >= $n then . else . + ([range(0; $n - length)
 def num($d): if . == null then "-" else (. * pow(10; $d) | round | tostring) as $s
   | if $d == 0 then $s else ([range(0; $d + 1 - ($s | length))] | map("0") | add // "") + $s
     | .[0:length - $d] + "." + .[length - $d:] end end;
-def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "roachrun-events/tutorial": 1.5, "pgbench/tutorial": 2, "bare/pipeline": 3,
+def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "roachrun-threads/tutorial": 1.5, "pgbench/tutorial": 2, "bare/pipeline": 3,
   "roachrun/pipeline": 4, "roachrun/pipeline8": 5, "bare/single": 6, "roachrun/single": 7}[.] // 9;
 ($policies | split(" ") | map(select(. != ""))) as $porder
 | group_by([.policy, .accounts, .clients, .delay_ms, .program, .protocol])
@@ -623,7 +623,7 @@ def order: {"bare/tutorial": 0, "roachrun/tutorial": 1, "roachrun-events/tutoria
    | vs($x; $y; 4; "pipeline with 8 transfers in flight per connection, through the delay proxy, vs pgbench")),
   "",
   ( $scale_clients | split(" ") | map(select(. != "") | tonumber)[] as $c
-    | row("pgbench"; 1000; $c; "roachrun-events"; "tutorial") as $x | row("pgbench"; 1000; $c; "roachrun"; "tutorial") as $y
+    | row("pgbench"; 1000; $c; "roachrun"; "tutorial") as $x | row("pgbench"; 1000; $c; "roachrun-threads"; "tutorial") as $y
     | select($x != null and $y != null)
     | "info  engines at \($c) clients, tutorial: events vs threads \(ratio($x; $y) | num(2))x transfers/s (\($x.tps | num(0)) vs \($y.tps | num(0))), "
       + "client CPU per transfer \(paired($x; $y; "cpu_by_rep") | num(2))x (\($x.cpu | num(3)) vs \($y.cpu | num(3)) s per 1000), "

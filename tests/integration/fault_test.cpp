@@ -52,9 +52,9 @@ struct Figures {
   std::int64_t committed = -1, ledger_rows = -1, reconnects = -1, faults = 0;
 };
 
-// Each test runs in every protocol on the default engine (threads), and the statement-by-statement
-// and the batched paths again on the event engine ("_events": 4 clients as fibers on 2 threads,
-// so that a fault meets fibers sharing a thread).
+// Each test runs in every protocol on the thread engine (`engine: threads`), and the
+// statement-by-statement and the batched paths again on the event engine, the default ("_events":
+// 4 clients as fibers on 2 threads, so that a fault meets fibers sharing a thread).
 class FaultRun : public ::testing::TestWithParam<const char*> {
  protected:
   static constexpr std::string_view kOnEvents = "_events";
@@ -75,10 +75,8 @@ class FaultRun : public ::testing::TestWithParam<const char*> {
                         {"protocol", protocol()}, {"ledger", "true"}};
     params.push_back(batched() ? std::pair<std::string, std::string>{"in_flight", "8"}
                                : std::pair<std::string, std::string>{"rate", "300"});
-    if (events()) {
-      params.push_back({"engine", "events"});
-      params.push_back({"threads", "2"});
-    }
+    params.push_back({"engine", events() ? "events" : "threads"});
+    if (events()) params.push_back({"threads", "2"});
     return dir_.write("fault.yaml", "scenario: fault\n"
                                     "connections:\n"
                                     "  app: {user: root, database: " + database + "}\n"

@@ -213,7 +213,7 @@ TEST(HostTotals, ClientsCountsAndTheFaultRecordAddUpByHost) {
 roachrun::Params params(roachrun::Value overrides) {
   roachrun::Value v = {{"accounts", 1000}, {"initial_balance", 1000}, {"amount", 10}, {"clients", 8},
                        {"protocol", "tutorial"}, {"distribution", "uniform"}, {"ledger", false},
-                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}, {"engine", "threads"}};
+                       {"table", "accounts"}, {"interval", 1000}, {"in_flight", 1}, {"engine", "events"}};
   for (auto& [k, x] : overrides.items()) v[k] = x;
   return roachrun::Params(v);
 }
@@ -457,12 +457,18 @@ TEST(WorkloadConfig, IntervalDefaultsToASecondAndHasAFloor) {
   }
 }
 
-TEST(WorkloadConfig, ThreadsIsTheDefaultEngineAndEventsRunsOnAThreadPerCore) {
-  EXPECT_EQ(workload_config(params({}), roachrun::RetryPolicy{}).engine, WorkloadEngine::threads);
-  const WorkloadConfig c = workload_config(params({{"engine", "events"}}), roachrun::RetryPolicy{});
+TEST(WorkloadConfig, EventsIsTheDefaultEngineOnAThreadPerCoreOrPerSixteenClients) {
+  const std::vector<roachrun::ParamSpec> specs = workload_params();
+  const auto engine = std::find_if(specs.begin(), specs.end(), [](const auto& spec) { return spec.name == "engine"; });
+  ASSERT_NE(engine, specs.end());
+  EXPECT_EQ(engine->default_value, "events");
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const WorkloadConfig c = workload_config(params({}), roachrun::RetryPolicy{});
   EXPECT_EQ(c.engine, WorkloadEngine::events);
-  EXPECT_EQ(c.threads, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
-  const WorkloadConfig two = workload_config(params({{"engine", "events"}, {"threads", 2}}), roachrun::RetryPolicy{});
+  EXPECT_EQ(c.threads, cores) << "8 clients";
+  EXPECT_EQ(workload_config(params({{"clients", 256}}), roachrun::RetryPolicy{}).threads, std::max(cores, 16));
+  EXPECT_EQ(workload_config(params({{"clients", 257}}), roachrun::RetryPolicy{}).threads, std::max(cores, 17));
+  const WorkloadConfig two = workload_config(params({{"clients", 256}, {"threads", 2}}), roachrun::RetryPolicy{});
   EXPECT_EQ(two.threads, 2);
   try {
     check_workload(params({{"engine", "threads"}, {"threads", 4}}));

@@ -83,10 +83,12 @@ std::vector<ParamSpec> workload_params() {
               kMaxBalance),
       bounded(optional_param("clients", ParamType::integer, "concurrent clients, one connection each", 8), 1, 1024),
       optional_param("engine", ParamType::string,
-                     "threads (one thread per client) or events (clients as fibers on a few threads, "
-                     "non-blocking libpq and epoll)",
-                     "threads"),
-      bounded(optional_param("threads", ParamType::integer, "engine events: threads the clients share (default: one per core)"),
+                     "events (clients as fibers on a few threads, non-blocking libpq and epoll) or threads "
+                     "(one thread per client)",
+                     "events"),
+      bounded(optional_param("threads", ParamType::integer,
+                             "engine events: threads the clients share (default: one per core, or one per " +
+                                 std::to_string(kClientsPerEventThread) + " clients when that is more)"),
               1, 1024),
       optional_param("duration", ParamType::duration, "how long to run (default 10s when transfers is not given)"),
       bounded(optional_param("transfers", ParamType::integer, "stop after this many transfers (with duration: first wins)"),
@@ -134,6 +136,11 @@ void check_workload(const roachrun::Params& p) {
     throw roachrun::ParamError("interval", "'interval' must be at least 100ms, e.g. 1s");
 }
 
+int default_event_threads(int clients) noexcept {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(cores, (clients + kClientsPerEventThread - 1) / kClientsPerEventThread);
+}
+
 WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy retry) {
   WorkloadConfig c;
   c.accounts = p.integer("accounts");
@@ -150,8 +157,7 @@ WorkloadConfig workload_config(const roachrun::Params& p, roachrun::RetryPolicy 
   c.in_flight = static_cast<int>(p.integer("in_flight"));
   c.ledger = p.boolean("ledger");
   c.engine = choice(p, "engine", kEngines);
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  c.threads = p.has("threads") ? static_cast<int>(p.integer("threads")) : std::max(1, cores);
+  c.threads = p.has("threads") ? static_cast<int>(p.integer("threads")) : default_event_threads(c.clients);
   if (p.has("max_failures")) c.max_failures = p.integer("max_failures");
   c.table = p.string("table");
   c.interval = p.duration("interval");

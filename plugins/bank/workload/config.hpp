@@ -26,6 +26,13 @@ enum class WorkloadEngine {
   threads,  // one thread per client, blocking in libpq
 };
 
+// The event engine's default thread count: one per core, or one per kClientsPerEventThread
+// clients when that is more. A loop thread competes for the cores with the server's backends as
+// one thread among them: with 256 clients on 2 threads the kernel's fair share left its clients'
+// replies waiting, transactions lasted longer and SERIALIZABLE failed twice as many (bench/README.md).
+inline constexpr int kClientsPerEventThread = 16;
+int default_event_threads(int clients) noexcept;
+
 enum class Distribution {
   uniform,  // every account equally likely
   skewed,   // 90% of transfers between the first max(2, accounts / 100) "hot" accounts
@@ -50,8 +57,8 @@ struct WorkloadConfig {
   // Sync segment (1: the two-flight BEGIN..COMMIT transaction). See WorkloadClient::batched().
   int in_flight = 1;
   bool ledger = false;
-  WorkloadEngine engine = WorkloadEngine::threads;
-  int threads = 1;  // events: the threads the clients share (default: one per core)
+  WorkloadEngine engine = WorkloadEngine::events;
+  int threads = 1;  // events: the threads the clients share (default_event_threads)
   std::optional<std::int64_t> max_failures;
   // The time series' interval (the JSON report's time_series, the HTML report's charts); the
   // progress line shows the last one.
